@@ -1,0 +1,1 @@
+"""Insyn: social media as public records for Swedish authorities."""

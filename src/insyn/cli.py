@@ -1,0 +1,26 @@
+"""The `insyn` command: Django's management commands plus Insyn's own.
+
+`insyn sla` and `insyn triage FILE` are pure computations and run without loading Django,
+so they start fast in scripts and pipelines.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "insyn.settings")
+    if args[:1] == ["demo"]:
+        # The demo sends its e-mail (to kommunkansliet, to handläggare) into var/mail/ as files.
+        os.environ.setdefault("INSYN_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["insyn", *args])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

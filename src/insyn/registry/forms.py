@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Account, Platform, Role, Status, Unit, User
+from .policy import current_policy
+
+
+class PersonChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj} ({obj.username})"
+
+
+class AccountForm(forms.Form):
+    unit = forms.ModelChoiceField(Unit.objects.none(), label=_("Ansvarig enhet"))
+    platform = forms.ChoiceField(choices=Platform.choices, label=_("Plattform"))
+    name = forms.CharField(label=_("Namn på kontot"), max_length=200)
+    handle = forms.CharField(label=_("Användarnamn/handle"), max_length=200,
+                             help_text=_("Som på plattformen, t.ex. angekommun eller @angekommun@mastodon.nu."))
+    url = forms.CharField(label=_("Adress (URL)"), max_length=500)
+    purpose = forms.CharField(label=_("Syfte"), widget=forms.Textarea(attrs={"rows": 3}))
+    target_group = forms.CharField(label=_("Målgrupp"), widget=forms.Textarea(attrs={"rows": 2}))
+    message = forms.CharField(label=_("Budskap"), widget=forms.Textarea(attrs={"rows": 2}))
+    responsible = forms.ModelChoiceField(User.objects.none(), label=_("Ansvarig person"))
+    administrators = PersonChoiceField(
+        User.objects.none(), label=_("Administratörer"), required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Minst två, så att någon kan täcka upp vid frånvaro (R12). Med färre sparas kontot som utkast."),
+    )
+    response_rule = forms.ChoiceField(label=_("Svarstid"))
+    official_page = forms.ModelChoiceField(
+        Account.objects.none(), label=_("Officiell Facebooksida (för grupper)"), required=False,
+        help_text=_("En Facebookgrupp ska kunna nås från kommunens officiella sida (R3)."),
+    )
+    confidential_justification = forms.CharField(
+        label=_("Motivering för konto i sekretesstung verksamhet"), required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Krävs för enheter som hanterar mycket sekretessuppgifter (R27)."),
+    )
+    external_id = forms.CharField(label=_("Plattformens id (valfritt)"), required=False, max_length=200)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        units = Unit.objects.visible_to(user).select_related("authority")
+        if not user.is_samordnare:
+            units = units.filter(_editable_units_q(user))
+        self.fields["unit"].queryset = units
+        self.fields["unit"].label_from_instance = lambda u: f"{u.authority.name} › {'– ' * u.depth}{u.name}"
+        people = User.objects.filter(is_active=True).order_by("last_name", "first_name")
+        self.fields["responsible"].queryset = people
+        self.fields["administrators"].queryset = people
+        self.fields["official_page"].queryset = Account.objects.filter(platform=Platform.FACEBOOK_PAGE).exclude(status=Status.AVSLUTAT)
+        policy = current_policy()
+        self.fields["response_rule"].choices = [(k, r["description"]) for k, r in policy.response_rules.items()]
+        self.fields["response_rule"].initial = policy.default_rule
+
+
+def _editable_units_q(user: User):
+    from django.db.models import Q
+
+    q = Q(pk__in=[])
+    for path in user.unit_paths(Role.KOMMUNIKATOR, Role.CHEF):
+        q |= Q(path__startswith=path)
+    return q
+
+
+class DecisionForm(forms.Form):
+    to_status = forms.ChoiceField(label=_("Ny status"))
+    decided_by = forms.ModelChoiceField(User.objects.none(), label=_("Beslut fattat av (chef)"))
+    decision_date = forms.DateField(label=_("Beslutsdatum"), widget=forms.DateInput(attrs={"type": "date"}))
+    mandate = forms.CharField(label=_("Chefens uppdrag"), widget=forms.Textarea(attrs={"rows": 2}),
+                              help_text=_("Vem som fått uppdraget att kommunicera och av vilken chef (riktlinjerna 2.2)."))
+    anchoring = forms.CharField(label=_("Förankring i ledningen"), widget=forms.Textarea(attrs={"rows": 2}),
+                                help_text=_("Var och när beslutet förankrades, t.ex. förvaltningsledningen 2026-11-20 § 4."))
+    note = forms.CharField(label=_("Anteckning"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, account: Account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_status"].choices = [(s, Status(s).label) for s in account.allowed_transitions()]
+        chefs = User.objects.filter(memberships__role=Role.CHEF).distinct()
+        self.fields["decided_by"].queryset = User.objects.filter(
+            pk__in=[u.pk for u in chefs if u.covers_unit(account.unit, Role.CHEF)]
+        )
+
+
+class SenderChecklistForm(forms.Form):
+    logo_shown = forms.BooleanField(label=_("Kommunens logotyp syns på kontot"), required=False)
+    unit_shown = forms.BooleanField(label=_("Det framgår vilken förvaltning/enhet som ansvarar"), required=False)
+
+
+class PublishedForm(forms.Form):
+    url = forms.URLField(label=_("Länk till inlägget (valfritt)"), required=False, assume_scheme="https")
+
+
+class OTPForm(forms.Form):
+    token = forms.CharField(label=_("Engångskod"), max_length=8, min_length=6,
+                            widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))

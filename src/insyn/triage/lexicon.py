@@ -1,0 +1,250 @@
+"""Swedish word lists (``data/lexicon/*.txt``) and a fast matcher over them.
+
+File format (one entry or several comma-separated entries per line)::
+
+    # a comment
+    [class_name]            entries below belong to this class until the next header
+    idiot                   the exact word
+    idiot*                  the word as the first part: inflections ("idioten", "idioter")
+                            and compound modifiers ("idiotpolitiker")
+    *jävlar                 the word as the last part of a compound ("invandrarjävlar")
+    *skalle*                anywhere inside a word (use sparingly)
+    svartskall{e,ar,arna}   brace expansion: svartskalle, svartskallar, svartskallarna
+    vet var du bor          a phrase: consecutive words, each may carry * as above
+
+Entries are reduced to the same skeleton as the text (lower case, leetspeak undone, repeated
+letters squeezed: "fitta" is stored as "fita"), so "F1TTAAA" and "fitta" meet in the middle.
+Matching is a dictionary lookup per word plus an index on the first/last three letters for
+affix entries, so it costs a few microseconds per comment whatever the size of the lists.
+A word masked with ``*`` or ``#`` ("j*vla", "n**ger") matches an entry when every unmasked
+letter agrees and each mask stands for one letter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from insyn.triage.normalize import TOKEN_RE, WILDCARDS, skeleton_word
+
+LEXICON_DIR = Path(__file__).parent / "data" / "lexicon"
+
+_BRACE_RE = re.compile(r"\{([^{}]*)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A lexicon match: ``start``/``end`` are offsets in the skeleton view."""
+
+    cls: str
+    term: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    word: str  # skeleton form without the '*' markers
+    mode: str  # "exact" | "prefix" | "suffix" | "infix"
+
+    def matches(self, token: str) -> bool:
+        w = self.word
+        if self.mode == "exact":
+            return token == w
+        if self.mode == "prefix":
+            return token.startswith(w)
+        if self.mode == "suffix":
+            return token.endswith(w) and len(token) >= len(w)
+        return w in token
+
+    def matches_masked(self, token: str) -> bool:
+        """Match a token whose masked letters (``*``/``#``) each stand for one letter."""
+        w = self.word
+        if self.mode == "exact":
+            return len(token) == len(w) and _compatible(token, w)
+        if self.mode == "prefix":
+            return len(token) >= len(w) and _compatible(token[: len(w)], w)
+        if self.mode == "suffix":
+            return len(token) >= len(w) and _compatible(token[-len(w) :], w)
+        return any(_compatible(token[i : i + len(w)], w) for i in range(len(token) - len(w) + 1))
+
+
+def _compatible(masked: str, word: str) -> bool:
+    unmasked = sum(1 for c in masked if c not in WILDCARDS)
+    if unmasked < 2:
+        return False
+    return all(a == b or a in WILDCARDS for a, b in zip(masked, word, strict=True))
+
+
+def _expand(entry: str) -> list[str]:
+    m = _BRACE_RE.search(entry)
+    if m is None:
+        return [entry]
+    out: list[str] = []
+    for alt in m.group(1).split(","):
+        out.extend(_expand(entry[: m.start()] + alt.strip() + entry[m.end() :]))
+    return out
+
+
+def _split_entries(line: str) -> list[str]:
+    """Split on commas that are not inside braces."""
+    parts, depth, cur = [], 0, []
+    for ch in line:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _pattern(raw: str) -> _Pattern:
+    pre, post = raw.startswith("*"), raw.endswith("*") and len(raw) > 1
+    word = skeleton_word(raw.strip("*"))
+    mode = "infix" if pre and post else "suffix" if pre else "prefix" if post else "exact"
+    return _Pattern(word, mode)
+
+
+class Lexicon:
+    """All word lists, compiled into lookup tables."""
+
+    def __init__(self, entries: dict[str, list[str]]):
+        self.classes = sorted(entries)
+        self._exact: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self._prefix: dict[str, list[tuple[_Pattern, str, str]]] = defaultdict(list)
+        self._suffix: dict[str, list[tuple[_Pattern, str, str]]] = defaultdict(list)
+        self._infix: list[tuple[_Pattern, str, str]] = []
+        self._short_affix: list[tuple[_Pattern, str, str]] = []
+        # phrase: first-word pattern -> list of (rest patterns, class, term)
+        self._phrases: list[tuple[tuple[_Pattern, ...], str, str]] = []
+        self._phrase_first: dict[str, list[int]] = defaultdict(list)
+        self._phrase_first_affix: list[tuple[_Pattern, int]] = []
+        self._all: list[tuple[_Pattern, str, str]] = []
+        for cls, terms in entries.items():
+            for term in terms:
+                self._add(cls, term)
+        for table in (self._exact,):
+            for key, values in table.items():
+                table[key] = sorted(set(values))
+
+    def _add(self, cls: str, term: str) -> None:
+        words = term.split()
+        if len(words) > 1:
+            pats = tuple(_pattern(w) for w in words)
+            if not all(p.word for p in pats):
+                return
+            idx = len(self._phrases)
+            self._phrases.append((pats, cls, term))
+            first = pats[0]
+            if first.mode == "exact":
+                self._phrase_first[first.word].append(idx)
+            else:
+                self._phrase_first_affix.append((first, idx))
+            return
+        pat = _pattern(term)
+        if not pat.word:
+            return
+        self._all.append((pat, cls, term))
+        if pat.mode == "exact":
+            self._exact[pat.word].append((cls, term))
+        elif len(pat.word) < 3:
+            self._short_affix.append((pat, cls, term))
+        elif pat.mode == "prefix":
+            self._prefix[pat.word[:3]].append((pat, cls, term))
+        elif pat.mode == "suffix":
+            self._suffix[pat.word[-3:]].append((pat, cls, term))
+        else:
+            self._infix.append((pat, cls, term))
+
+    # -- matching ---------------------------------------------------------------------------
+
+    def _word_hits(self, token: str) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        exact = self._exact.get(token)
+        if exact:
+            found.extend(exact)
+        if len(token) >= 3:
+            for pat, cls, term in self._prefix.get(token[:3], ()):
+                if token.startswith(pat.word):
+                    found.append((cls, term))
+            for pat, cls, term in self._suffix.get(token[-3:], ()):
+                if token.endswith(pat.word):
+                    found.append((cls, term))
+        for pat, cls, term in self._infix:
+            if pat.word in token:
+                found.append((cls, term))
+        for pat, cls, term in self._short_affix:
+            if pat.matches(token):
+                found.append((cls, term))
+        return found
+
+    def _masked_hits(self, token: str) -> list[tuple[str, str]]:
+        return [(cls, term) for pat, cls, term in self._all if pat.matches_masked(token)]
+
+    def match(self, skeleton: str) -> list[Hit]:
+        """Every hit in a skeleton text, in order of position."""
+        tokens = [(m.group(0), m.start(), m.end()) for m in TOKEN_RE.finditer(skeleton)]
+        hits: list[Hit] = []
+        for i, (tok, start, end) in enumerate(tokens):
+            if WILDCARDS.isdisjoint(tok):
+                pairs = self._word_hits(tok)
+            else:
+                pairs = self._masked_hits(tok)
+            for cls, term in pairs:
+                hits.append(Hit(cls, term, start, end))
+            if self._phrases:
+                for idx in self._phrase_candidates(tok):
+                    pats, cls, term = self._phrases[idx]
+                    last = i + len(pats) - 1
+                    if last >= len(tokens):
+                        continue
+                    if all(p.matches(tokens[i + k][0]) for k, p in enumerate(pats[1:], 1)):
+                        hits.append(Hit(cls, term, start, tokens[last][2]))
+        return hits
+
+    def _phrase_candidates(self, token: str) -> list[int]:
+        out = list(self._phrase_first.get(token, ()))
+        for pat, idx in self._phrase_first_affix:
+            if pat.matches(token):
+                out.append(idx)
+        return out
+
+    def terms(self, cls: str) -> list[str]:
+        return sorted({term for _, c, term in self._all if c == cls})
+
+
+def parse_lexicon_text(text: str, source: str = "<text>") -> dict[str, list[str]]:
+    """Parse one lexicon file; a line outside any ``[class]`` section is an error."""
+    entries: dict[str, list[str]] = defaultdict(list)
+    cls: str | None = None
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
+        if not line:
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            cls = line[1:-1].strip()
+            if not re.fullmatch(r"[a-z0-9_]+", cls):
+                raise ValueError(f"{source}:{lineno}: bad class name {cls!r}")
+            continue
+        if cls is None:
+            raise ValueError(f"{source}:{lineno}: entry before any [class] header")
+        for entry in _split_entries(line):
+            entries[cls].extend(_expand(entry.lower()))
+    return dict(entries)
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    merged: dict[str, list[str]] = defaultdict(list)
+    for path in sorted(LEXICON_DIR.glob("*.txt")):
+        for cls, terms in parse_lexicon_text(path.read_text(encoding="utf-8"), path.name).items():
+            merged[cls].extend(terms)
+    return Lexicon(dict(merged))

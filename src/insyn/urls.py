@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.http import HttpResponse
+from django.urls import include, path
+
+from insyn.registry import views, views_auth
+
+admin.site.site_header = "Insyn – administration"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
+    path("konto/logga-in/", auth_views.LoginView.as_view(), name="login"),
+    path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path("konto/tvafaktor/", views_auth.two_factor, name="two_factor"),
+    path("riktlinjer/", views.policy_view, name="policy"),
+    path("register/", views.account_list, name="account_list"),
+    path("register/ny/", views.account_create, name="account_create"),
+    path("register/<int:pk>/", views.account_detail, name="account_detail"),
+    path("register/<int:pk>/andra/", views.account_edit, name="account_edit"),
+    path("register/<int:pk>/beslut/", views.account_decide, name="account_decide"),
+    path("register/<int:pk>/avsandare/", views.account_sender_check, name="account_sender_check"),
+    path("register/<int:pk>/informationstext/", views.account_info_published, name="account_info_published"),
+    path("register/<int:pk>/avsked/", views.account_farewell, name="account_farewell"),
+    path("register/export/<int:pk>.<str:fmt>", views.authority_export, name="authority_export"),
+    path("handelselogg/", views.eventlog_view, name="eventlog"),
+    path("konton/", views.public_accounts, name="public_accounts"),
+    path("konton.json", views.public_accounts, name="public_accounts_json"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.OIDC_RP_CLIENT_ID:
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
