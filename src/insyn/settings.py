@@ -168,15 +168,22 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-EMAIL_BACKEND = env_str("INSYN_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
-EMAIL_HOST = env_str("INSYN_EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("INSYN_EMAIL_PORT", 25)
-EMAIL_HOST_USER = env_str("INSYN_EMAIL_USER", "")
-EMAIL_HOST_PASSWORD = env_str("INSYN_EMAIL_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("INSYN_EMAIL_USE_TLS", False)
+_email_backend = env_str("INSYN_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+if _email_backend.endswith("filebased.EmailBackend"):
+    _email_options = {"file_path": str(DATA_DIR / "mail")}
+elif _email_backend.endswith("smtp.EmailBackend"):
+    _email_options = {
+        "host": env_str("INSYN_EMAIL_HOST", "localhost"),
+        "port": env_int("INSYN_EMAIL_PORT", 25),
+        "username": env_str("INSYN_EMAIL_USER", ""),
+        "password": env_str("INSYN_EMAIL_PASSWORD", ""),
+        "use_tls": env_bool("INSYN_EMAIL_USE_TLS", False),
+        "timeout": 20,
+    }
+else:
+    _email_options = {}
+MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = env_str("INSYN_EMAIL_FROM", "insyn@localhost")
-if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
-    EMAIL_FILE_PATH = DATA_DIR / "mail"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import insyn
 from insyn.lib.calendar import is_working_day, next_working_day
 from insyn.lib.deadlines import (
     DEFAULT_CRISIS_RULE,
@@ -225,6 +226,15 @@ def test_crisis_mode_takes_the_earlier_deadline(received, normal_rule, expected)
     assert due(received, normal_rule, crisis=DEFAULT_CRISIS_RULE) == expected
 
 
+def test_crisis_compares_instants_not_wall_times_when_the_clocks_go_back():
+    # 01:45 (+02:00) on 25 October: 1.5 h later is 02:15 (+01:00), 1 h later is 02:45 (+02:00),
+    # which is earlier although its wall time is later.
+    slow = rule("calendar_hours", hours=1.5)
+    fast = rule("calendar_hours", hours=1)
+    assert due("2026-10-25T01:45:00+02:00", slow, crisis=fast) == "2026-10-25T02:45:00+02:00"
+    assert due("2026-10-25T01:45:00+02:00", fast, crisis=slow) == "2026-10-25T02:45:00+02:00"
+
+
 def test_crisis_never_loosens_a_rule():
     slow_crisis = rule("calendar_hours", hours=48)
     assert due("2026-06-15T08:00:00+02:00", FOUR_HOURS, crisis=slow_crisis) == (
@@ -285,6 +295,7 @@ POLICY = """
 [response_rules.next_working_day_end]
 kind = "next_working_day_end"
 time = "17:00"
+description = "Vi svarar senast kl. 17 nästa arbetsdag."
 
 [response_rules.same_working_day]
 kind = "same_working_day"
@@ -308,6 +319,7 @@ def test_rules_from_policy_toml():
     assert rules["next_working_day_end"] == ResponseRule(
         "next_working_day_end", "next_working_day_end", time=dt.time(17)
     )
+    assert rules["next_working_day_end"].description == "Vi svarar senast kl. 17 nästa arbetsdag."
     assert rules["same_working_day"] == ResponseRule(
         "same_working_day", "same_working_day", time=dt.time(17), cutoff=dt.time(15)
     )
@@ -319,22 +331,23 @@ def test_rules_from_policy_toml():
         day_end=dt.time(17),
     )
     assert rules["crisis"] == ResponseRule("crisis", "calendar_hours", hours=2)
+    assert rules["crisis"].description == ""
 
 
-def test_default_rules_mirror_the_default_policy():
-    rules = rules_from_policy(tomllib.loads(POLICY)["response_rules"])
-    del rules["crisis"]
-    assert DEFAULT_RULES == rules
-    assert DEFAULT_RULE_NAME in DEFAULT_RULES
-    assert DEFAULT_CRISIS_RULE.hours == 2
-
-
-def test_the_policy_example_in_the_docs_is_what_the_code_defaults_to():
-    docs = (Path(__file__).parents[2] / "docs" / "deadlines.md").read_text(encoding="utf-8")
-    block = re.search(r"```toml\n(.*?)```", docs, re.S).group(1)
-    policy = tomllib.loads(block)
+def assert_default_policy(policy: dict) -> None:
     assert rules_from_policy(policy["response_rules"]) == DEFAULT_RULES
-    assert ResponseRule.from_dict("crisis", policy["crisis_rule"]) == DEFAULT_CRISIS_RULE
+    assert policy["response"]["default_rule"] == DEFAULT_RULE_NAME
+    assert DEFAULT_RULES[policy["response"]["crisis_rule"]] is DEFAULT_CRISIS_RULE
+
+
+def test_default_rules_mirror_the_shipped_policy():
+    shipped = Path(insyn.__file__).parent / "policy" / "ange.toml"
+    assert_default_policy(tomllib.loads(shipped.read_text(encoding="utf-8")))
+
+
+def test_the_policy_example_in_the_docs_is_the_shipped_policy():
+    docs = (Path(__file__).parents[2] / "docs" / "deadlines.md").read_text(encoding="utf-8")
+    assert_default_policy(tomllib.loads(re.search(r"```toml\n(.*?)```", docs, re.S).group(1)))
 
 
 @pytest.mark.parametrize(
@@ -349,6 +362,7 @@ def test_the_policy_example_in_the_docs_is_what_the_code_defaults_to():
         ({"kind": "calendar_hours", "hours": True}, "hours must be a positive number"),
         ({"kind": "calendar_hours", "hours": "2"}, "hours must be a positive number"),
         ({"kind": "calendar_hours", "hours": 745}, "hours must be at most 744"),
+        ({"kind": "calendar_hours", "hours": 2, "description": 2}, "description must be a"),
         ({"kind": "next_working_day_end", "time": "5pm"}, 'time must be a time like "17:00"'),
         ({"kind": "next_working_day_end", "time": 17}, 'time must be a time like "17:00"'),
         ({"kind": "next_working_day_end", "time": "25:00"}, "time must be a time like"),
@@ -409,6 +423,14 @@ def test_reminder_for_calendar_time():
     )
 
 
+def test_reminder_in_the_hour_that_happens_twice():
+    # 02:50 (+02:00) comes 20 minutes before 02:10 (+01:00).
+    received = at("2026-10-25T02:50:00+02:00").astimezone(STOCKHOLM)
+    due_at = at("2026-10-25T02:10:00+01:00").astimezone(STOCKHOLM)
+    hour = rule("calendar_hours", hours=1)
+    assert reminder_at(received, due_at, hour).isoformat() == "2026-10-25T02:05:00+01:00"
+
+
 def test_reminder_needs_a_due_time_after_received():
     with pytest.raises(ValueError, match="must be after received"):
         reminder_at(at("2026-06-15T10:00:00+02:00"), at("2026-06-15T10:00:00+02:00"), NEXT_DAY)
@@ -459,16 +481,21 @@ zones = st.sampled_from(
 )
 instants = st.datetimes(
     min_value=dt.datetime(2000, 1, 1),  # noqa: DTZ001
-    max_value=dt.datetime(2100, 12, 31),  # noqa: DTZ001
+    max_value=dt.datetime(2099, 12, 31),  # noqa: DTZ001
     timezones=zones,
     allow_imaginary=False,
 )
 
 
+def utc(value: dt.datetime) -> dt.datetime:
+    # Python compares and subtracts datetimes in the same zone by wall time; instants need UTC.
+    return value.astimezone(dt.UTC)
+
+
 @given(instants, response_rules())
 def test_due_is_after_received_and_on_the_rules_terms(received, rule_):
     due_at = deadline(received, rule_)
-    assert due_at > received
+    assert utc(due_at) > utc(received)
     assert due_at.tzinfo is STOCKHOLM
     local = received.astimezone(STOCKHOLM)
     if rule_.kind != "calendar_hours":
@@ -484,7 +511,7 @@ def test_due_is_after_received_and_on_the_rules_terms(received, rule_):
         assert rule_.day_start <= due_at.time() <= rule_.day_end
         assert working_time(local, due_at, rule_) == dt.timedelta(hours=rule_.hours)
     if rule_.kind == "calendar_hours":
-        assert due_at - received == dt.timedelta(hours=rule_.hours)
+        assert utc(due_at) - utc(received) == dt.timedelta(hours=rule_.hours)
 
 
 def working_time(start: dt.datetime, end: dt.datetime, rule_: ResponseRule) -> dt.timedelta:
@@ -502,27 +529,27 @@ def working_time(start: dt.datetime, end: dt.datetime, rule_: ResponseRule) -> d
 
 @given(instants, instants, response_rules())
 def test_due_never_decreases_as_received_increases(first, second, rule_):
-    first, second = sorted([first, second])
-    assert deadline(first, rule_) <= deadline(second, rule_)
+    first, second = sorted([first, second], key=utc)
+    assert utc(deadline(first, rule_)) <= utc(deadline(second, rule_))
 
 
 @given(instants, response_rules(), response_rules())
 def test_crisis_takes_the_earlier_of_the_two(received, rule_, crisis):
     tightened = deadline(received, rule_, crisis=crisis)
     normal, crisis_only = deadline(received, rule_), deadline(received, crisis)
-    assert tightened == min(normal, crisis_only)
-    assert received < tightened <= normal
+    assert utc(tightened) == min(utc(normal), utc(crisis_only))
+    assert utc(received) < utc(tightened) <= utc(normal)
 
 
 @given(instants, response_rules(), st.booleans())
 def test_reminder_lies_between_received_and_due(received, rule_, crisis):
     due_at = deadline(received, rule_, crisis=DEFAULT_CRISIS_RULE if crisis else None)
     reminder = reminder_at(received, due_at, rule_)
-    assert received <= reminder < due_at
+    assert utc(received) <= utc(reminder) < utc(due_at)
     if rule_.kind == "calendar_hours":
-        assert due_at - reminder <= dt.timedelta(hours=2)
-    if due_at - received >= dt.timedelta(seconds=1):
-        assert reminder > received
+        assert utc(due_at) - utc(reminder) <= dt.timedelta(hours=2)
+    if utc(due_at) - utc(received) >= dt.timedelta(seconds=1):
+        assert utc(reminder) > utc(received)
 
 
 @given(instants)

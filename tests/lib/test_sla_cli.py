@@ -10,7 +10,7 @@ import pytest
 from insyn.lib.deadlines import DEFAULT_RULES, ResponseRule
 from insyn.lib.sla_cli import run
 
-KNOWN = "known rules: four_working_hours, next_working_day_end, same_working_day"
+KNOWN = "known rules: crisis_two_hours, four_working_hours, next_working_day_end, same_working_day"
 
 
 def sla(*argv: str, stdin: str = "", rules=DEFAULT_RULES) -> tuple[int, str, str]:
@@ -99,9 +99,7 @@ def test_help_explains_naive_times_and_lists_the_rules():
     status, out, err = sla("--help")
     assert (status, err) == (0, "")
     assert "without an offset is read as Europe/Stockholm local time" in out
-    assert "known: four_working_hours, next_working_day_end, same_working_day" in " ".join(
-        out.split()
-    )
+    assert f"default next_working_day_end; {KNOWN.replace(' rules', '')})" in " ".join(out.split())
 
 
 LINES = [
@@ -218,3 +216,21 @@ def test_missing_file(tmp_path):
 
 def test_empty_input_is_fine():
     assert sla("--jsonl", "-", stdin="") == (0, "", "")
+
+
+def test_a_badly_encoded_line_fails_alone(tmp_path):
+    good = json.dumps({"id": 1, "received": "2026-06-13T10:00Z"}).encode()
+    data = good + b"\n" + b'{"id": "\xff"}\n' + good.replace(b"1", b"3", 1) + b"\n"
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(data)
+    for argv, stdin in ((["--jsonl", str(path)], None), (["--jsonl", "-"], data)):
+        stdout, stderr = io.StringIO(), io.StringIO()
+        # Like sys.stdin: a text stream with the bytes underneath.
+        text_stdin = io.TextIOWrapper(io.BytesIO(stdin or b""), encoding="utf-8")
+        assert run(argv, stdout, stderr, DEFAULT_RULES, stdin=text_stdin) == 1
+        assert parsed(stdout.getvalue()) == [
+            {"id": 1, "due": "2026-06-15T17:00:00+02:00"},
+            {"id": None, "error": "not valid UTF-8 (byte 9)"},
+            {"id": 3, "due": "2026-06-15T17:00:00+02:00"},
+        ]
+        assert stderr.getvalue() == "insyn sla: line 2: not valid UTF-8 (byte 9)\n"

@@ -10,9 +10,11 @@ A working day is Monday–Friday except
   treats them as Sundays). These are computed here rather than taken from `holidays`, whose
   Sweden calendar has moved them between categories across versions.
 
-Dates are calendar dates in Europe/Stockholm; converting an instant to its local date is the
-caller's business (see `STOCKHOLM`). Each year's table is built once and cached, so the
-functions here are set lookups and short loops.
+The calendar covers 1953 to the last year `holidays` knows (2100 in 0.109); other years raise
+ValueError rather than pretend they have no holidays. Dates are calendar dates in
+Europe/Stockholm; converting an instant to its local date is the caller's business (see
+`STOCKHOLM`). Each year's table is built once and cached, so the functions here are set
+lookups and short loops.
 """
 
 from __future__ import annotations
@@ -45,6 +47,12 @@ def _year(year: int) -> _Year:
     import holidays  # ~65 ms to import: only when a calendar is first needed
 
     public = holidays.country_holidays("SE", years=year, language="sv", include_sundays=False)
+    if dt.date(year, 1, 1) not in public:
+        # The package stops at some year (2100 in 0.109) and then returns nothing at all.
+        raise ValueError(
+            f"no Swedish working-day calendar for {year}: "
+            f"holidays {holidays.__version__} has no Swedish holidays that year"
+        )
     days_off: dict[dt.date, str] = dict(public.items())
     # Midsommardagen is the Saturday in 20–26 June, so its eve is the Friday in 19–25 June.
     midsummer_eve = dt.date(year, 6, 19)
@@ -54,10 +62,10 @@ def _year(year: int) -> _Year:
     days_off[dt.date(year, 12, 31)] = "Nyårsafton"
 
     counts = [0]
-    day = dt.date(year, 1, 1)
-    while day.year == year:
+    first = dt.date(year, 1, 1)
+    for offset in range((dt.date(year, 12, 31) - first).days + 1):
+        day = first + dt.timedelta(days=offset)
         counts.append(counts[-1] + (day.weekday() < 5 and day not in days_off))
-        day += _ONE_DAY
     return _Year(days_off=dict(sorted(days_off.items())), working_before=tuple(counts))
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from insyn.lib.calendar import (
@@ -61,7 +61,8 @@ _MAX_HOURS = 24 * 31
 @dataclass(frozen=True, slots=True)
 class ResponseRule:
     """One named response rule. Build it with `from_dict` from a policy table; fields that do
-    not apply to the kind are None."""
+    not apply to the kind are None. Two rules with the same timing are equal whatever their
+    `description` (the sentence the account publishes about its response time)."""
 
     name: str
     kind: Kind
@@ -70,6 +71,7 @@ class ResponseRule:
     hours: float | None = None
     day_start: dt.time | None = None
     day_end: dt.time | None = None
+    description: str = field(default="", compare=False)
 
     @classmethod
     def from_dict(cls, name: str, table: Mapping[str, Any]) -> ResponseRule:
@@ -83,12 +85,15 @@ class ResponseRule:
                 f"response rule {name!r}: kind must be one of {', '.join(KINDS)}, got {kind!r}"
             )
         allowed = _KEYS[kind]
-        unknown = sorted(set(table) - set(allowed) - {"kind"})
+        unknown = sorted(set(table) - set(allowed) - {"kind", "description"})
         if unknown:
             raise ValueError(
                 f"response rule {name!r}: unknown key(s) {', '.join(unknown)} for kind {kind!r}"
-                f" (allowed: {', '.join(allowed)})"
+                f" (allowed: {', '.join(allowed)}, description)"
             )
+        description = table.get("description", "")
+        if not isinstance(description, str):
+            raise ValueError(f"response rule {name!r}: description must be a string")
         values: dict[str, Any] = {}
         for key, default in allowed.items():
             value = table.get(key, default)
@@ -98,7 +103,7 @@ class ResponseRule:
                 raise ValueError(f"response rule {name!r}: {key} is required for kind {kind!r}")
             values[key] = _hours(name, value) if key == "hours" else _time(name, key, value)
 
-        rule = cls(name=name, kind=kind, **values)
+        rule = cls(name=name, kind=kind, description=description, **values)
         if rule.cutoff is not None and rule.time is not None and rule.cutoff > rule.time:
             # Otherwise an item arriving between the two would be due before it arrived.
             raise ValueError(f"response rule {name!r}: cutoff must not be after time")
@@ -144,6 +149,8 @@ def rules_from_policy(tables: Mapping[str, Mapping[str, Any]]) -> dict[str, Resp
     return {name: ResponseRule.from_dict(name, table) for name, table in tables.items()}
 
 
+# The rules of the shipped policy (insyn/policy/ange.toml), for use without one; a test keeps
+# the two in step. The descriptions live in the policy only.
 DEFAULT_RULES: dict[str, ResponseRule] = rules_from_policy(
     {
         "next_working_day_end": {"kind": "next_working_day_end", "time": "17:00"},
@@ -154,12 +161,12 @@ DEFAULT_RULES: dict[str, ResponseRule] = rules_from_policy(
             "day_start": "08:00",
             "day_end": "17:00",
         },
+        "crisis_two_hours": {"kind": "calendar_hours", "hours": 2},
     }
 )
 
-DEFAULT_CRISIS_RULE: CrisisRule = ResponseRule.from_dict(
-    "crisis", {"kind": "calendar_hours", "hours": 2}
-)
+# The policy names it in `[response] crisis_rule`.
+DEFAULT_CRISIS_RULE: CrisisRule = DEFAULT_RULES["crisis_two_hours"]
 
 
 def deadline(
@@ -171,7 +178,7 @@ def deadline(
     local = _local(received)
     due = _due(local, rule)
     if crisis is not None:
-        due = min(due, _due(local, crisis))
+        due = min(due, _due(local, crisis), key=_utc)
     return due
 
 
@@ -193,8 +200,7 @@ def _due(local: dt.datetime, rule: ResponseRule) -> dt.datetime:
             return _attach(_add_working_time(_wall(local), dt.timedelta(hours=hours), start, end))
         case "calendar_hours":
             assert rule.hours is not None
-            utc = local.astimezone(dt.UTC) + dt.timedelta(hours=rule.hours)
-            return utc.astimezone(STOCKHOLM)
+            return (_utc(local) + dt.timedelta(hours=rule.hours)).astimezone(STOCKHOLM)
     raise AssertionError(f"unhandled kind {rule.kind!r}")
 
 
@@ -210,7 +216,7 @@ def reminder_at(received: dt.datetime, due: dt.datetime, rule: ResponseRule) -> 
     before `received` (strictly after it unless the two are microseconds apart).
     """
     received, due = _local(received), _local(due)
-    if due <= received:
+    if _utc(due) <= _utc(received):
         raise ValueError(f"due ({due.isoformat()}) must be after received ({received.isoformat()})")
     window: tuple[dt.time, dt.time] | None = None
     if rule.day_start is not None and rule.day_end is not None:  # working_hours
@@ -223,7 +229,7 @@ def reminder_at(received: dt.datetime, due: dt.datetime, rule: ResponseRule) -> 
             return _attach(
                 _add_working_time(_wall(received), available - _lead(available), *window)
             )
-    start, end = received.astimezone(dt.UTC), due.astimezone(dt.UTC)
+    start, end = _utc(received), _utc(due)
     return (end - _lead(end - start)).astimezone(STOCKHOLM)
 
 
@@ -263,6 +269,12 @@ def _local(value: dt.datetime) -> dt.datetime:
             "(the received time's zone cannot be guessed)"
         )
     return value.astimezone(STOCKHOLM)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """For comparing and subtracting: Python compares two datetimes in the same zone by their
+    wall time, which is wrong in the hour that happens twice when the clocks go back."""
+    return value.astimezone(dt.UTC)
 
 
 def _wall(local: dt.datetime) -> dt.datetime:

@@ -99,9 +99,11 @@ def run(
             stdout.write(_iso(due) + "\n")
             return 0
         if args.jsonl == "-":
-            return _run_jsonl(stdin or sys.stdin, stdout, stderr, rules, rule)
+            stdin = stdin or sys.stdin
+            # Bytes where the stream has them, so one badly encoded line fails alone.
+            return _run_jsonl(getattr(stdin, "buffer", stdin), stdout, stderr, rules, rule)
         try:
-            with open(args.jsonl, encoding="utf-8") as lines:
+            with open(args.jsonl, "rb") as lines:
                 return _run_jsonl(lines, stdout, stderr, rules, rule)
         except OSError as error:
             stderr.write(f"insyn sla: cannot read {args.jsonl}: {error.strerror or error}\n")
@@ -111,26 +113,25 @@ def run(
 
 
 def _run_jsonl(
-    lines: Iterable[str],
+    lines: Iterable[bytes | str],
     stdout: IO[str],
     stderr: IO[str],
     rules: Mapping[str, ResponseRule],
     default_rule: ResponseRule,
 ) -> int:
     status = 0
-    for number, line in enumerate(lines, start=1):
-        line = line.lstrip("\ufeff") if number == 1 else line
-        if not line.strip():
-            continue
-        item_id: Any = None
+    for number, raw in enumerate(lines, start=1):
+        item: Any = None
         try:
+            line = _decode(raw).removeprefix("\ufeff") if number == 1 else _decode(raw)
+            if not line.strip():
+                continue
             try:
                 item = json.loads(line)
             except json.JSONDecodeError as error:
                 raise ValueError(f"not valid JSON: {error}") from None
             if not isinstance(item, dict):
                 raise ValueError("not a JSON object")
-            item_id = item.get("id")
             received = item.get("received")
             if not isinstance(received, str):
                 raise ValueError('"received" must be an ISO 8601 string')
@@ -139,13 +140,22 @@ def _run_jsonl(
                 raise ValueError('"rule" must be a string')
             rule = default_rule if name is None else _rule(rules, name)
             due = deadline(parse_received(received, naive_as_local=True), rule)
-            result = {"id": item_id, "due": _iso(due)}
+            result = {"id": item.get("id"), "due": _iso(due)}
         except (ValueError, OverflowError) as error:
             status = 1
             stderr.write(f"insyn sla: line {number}: {error}\n")
-            result = {"id": item_id, "error": str(error)}
+            result = {"id": item.get("id") if isinstance(item, dict) else None, "error": str(error)}
         stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
     return status
+
+
+def _decode(raw: bytes | str) -> str:
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not valid UTF-8 (byte {error.start + 1})") from None
 
 
 def _rule(rules: Mapping[str, ResponseRule], name: str) -> ResponseRule:

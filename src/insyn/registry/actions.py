@@ -217,7 +217,7 @@ def _validate(account: Account, administrators: list[User]) -> None:
     if not account.responsible.email:
         errors.setdefault("responsible", []).append(_("Den ansvariga personen måste ha en e-postadress."))
     for admin in administrators:
-        if not (admin.covers_unit(account.unit) or admin.is_samordnare):
+        if not (admin.works_in(account.unit) or admin.is_samordnare):
             errors.setdefault("administrators", []).append(
                 _("%(name)s har ingen roll i enheten och kan inte vara administratör.") % {"name": admin}
             )
@@ -227,6 +227,11 @@ def _validate(account: Account, administrators: list[User]) -> None:
         errors.setdefault("handle", []).append(_("Kontot finns redan i förteckningen."))
     if errors:
         raise ValidationError(errors)
+
+
+def _locked(account: Account) -> Account:
+    """The account's current row, locked for this transaction: never act on a stale copy."""
+    return Account.objects.select_for_update().select_related("unit", "authority", "organisation").get(pk=account.pk)
 
 
 def _notify_kansli(account: Account, subject: str, body: str) -> None:
@@ -293,7 +298,7 @@ def update_account(actor: User, account: Account, *, administrators: list[User] 
     permissions.require(permissions.can_edit(actor, account))
     if account.status == Status.AVSLUTAT:
         raise ValidationError(_("Ett avslutat konto kan inte ändras."))
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = _locked(account)
     before = {f: getattr(account, f) for f in ACCOUNT_FIELDS + ("responsible_id", "official_page_id")}
     for field, value in changes.items():
         if field not in ACCOUNT_FIELDS + ("responsible", "official_page"):
@@ -323,7 +328,7 @@ def decide(
     """Move an account one step in its workflow, recording the decision (R6, R11, R14)."""
     require_acknowledged(actor)
     permissions.require(permissions.can_decide(actor, account))
-    account = Account.objects.select_for_update().select_related("unit", "organisation").get(pk=account.pk)
+    account = _locked(account)
     errors: dict[str, list[str]] = {}
     if to_status not in account.allowed_transitions():
         raise ValidationError(
@@ -368,6 +373,7 @@ def decide(
 def confirm_sender_checklist(actor: User, account: Account, *, logo_shown: bool, unit_shown: bool) -> Account:
     require_acknowledged(actor)
     permissions.require(permissions.can_edit(actor, account))
+    account = _locked(account)
     account.logo_shown, account.unit_shown = logo_shown, unit_shown
     account.sender_checked_at, account.sender_checked_by = timezone.now(), actor
     account.save(update_fields=["logo_shown", "unit_shown", "sender_checked_at", "sender_checked_by", "updated_at"])
@@ -410,6 +416,7 @@ def policy_render(text: str, values: dict[str, str]) -> str:
 def mark_info_text_published(actor: User, account: Account, *, url: str = "") -> Account:
     require_acknowledged(actor)
     permissions.require(permissions.can_edit(actor, account))
+    account = _locked(account)
     version = current_policy_version()
     account.info_text_policy = version
     account.info_text_published_at = timezone.now()
@@ -425,6 +432,7 @@ def mark_info_text_published(actor: User, account: Account, *, url: str = "") ->
 def mark_farewell_published(actor: User, account: Account, *, url: str = "") -> Account:
     require_acknowledged(actor)
     permissions.require(permissions.can_edit(actor, account))
+    account = _locked(account)
     if account.status != Status.AVVECKLAS:
         raise ValidationError(_("Avskedsinlägget publiceras när kontot avvecklas."))
     account.farewell_published_at = timezone.now()

@@ -57,6 +57,10 @@ class User(AbstractUser):
     def covers_unit(self, unit: Unit, *roles: str) -> bool:
         return any(unit.path.startswith(p) for p in self.unit_paths(*roles))
 
+    def works_in(self, unit: Unit) -> bool:
+        """Holds a role in the unit, above it or below it (an account's possible administrators)."""
+        return any(unit.path.startswith(p) or p.startswith(unit.path) for p in self.unit_paths())
+
 
 class Organisation(models.Model):
     name = models.CharField(_("namn"), max_length=200, unique=True)

@@ -227,6 +227,7 @@ class World:
         self.notifications: dict[str, Notification] = {}
         self.mconversations: dict[str, MConversation] = {}
         self.idempotency: dict[str, list] = {}  # "account:key" -> [status_id, time]
+        self.meta: dict[str, Any] = {"kommun_accounts": []}  # scenario roles and the like
         self.events: collections.deque[SimEvent] = collections.deque(maxlen=20_000)
         self._listeners: list = []
         self._used_ids: set[str] = set()
@@ -827,14 +828,7 @@ class World:
             if account is None or account.domain is not None:
                 continue
             others = sorted(participants - {owner})
-            conv = next(
-                (
-                    c
-                    for c in self.mconversations.values()
-                    if c.owner_id == owner and (c.root_status_id == root or (sorted(c.participant_ids) == others and c.root_status_id == root))
-                ),
-                None,
-            )
+            conv = next((c for c in self.mconversations.values() if c.owner_id == owner and c.root_status_id == root), None)
             if conv is None:
                 self._mconv_seq += 1
                 conv = MConversation(str(400_000 + self._mconv_seq), owner, others, root, status.id, owner != status.account_id)
@@ -888,6 +882,7 @@ class World:
                 "notif_seq": self._notif_seq,
                 "mconv_seq": self._mconv_seq,
                 "idempotency": self.idempotency,
+                "meta": self.meta,
             }
             for name in self._TABLES:
                 data[name] = [asdict(v) for v in getattr(self, name).values()]
@@ -904,6 +899,7 @@ class World:
         world._notif_seq = data.get("notif_seq", 0)
         world._mconv_seq = data.get("mconv_seq", 0)
         world.idempotency = data.get("idempotency", {})
+        world.meta = data.get("meta", {"kommun_accounts": []})
         for name, kind in cls._TABLES.items():
             table = getattr(world, name)
             key = "token" if kind is Token else "id"

@@ -123,13 +123,15 @@ class Lexicon:
         self._suffix: dict[str, list[tuple[_Pattern, str, str]]] = defaultdict(list)
         self._infix: list[tuple[_Pattern, str, str]] = []
         self._short_affix: list[tuple[_Pattern, str, str]] = []
-        # phrase: first-word pattern -> list of (rest patterns, class, term)
+        # Phrases are indexed by their first two words when both are plain words (the common
+        # case), so a text full of "vi", "du" and "kan" costs one lookup per word pair.
         self._phrases: list[tuple[tuple[_Pattern, ...], str, str]] = []
+        self._phrase_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
         self._phrase_first: dict[str, list[int]] = defaultdict(list)
         self._phrase_first_affix: list[tuple[_Pattern, int]] = []
         self._all: list[tuple[_Pattern, str, str]] = []
         for cls, terms in entries.items():
-            for term in terms:
+            for term in dict.fromkeys(terms):
                 self._add(cls, term)
         for table in (self._exact,):
             for key, values in table.items():
@@ -143,8 +145,10 @@ class Lexicon:
                 return
             idx = len(self._phrases)
             self._phrases.append((pats, cls, term))
-            first = pats[0]
-            if first.mode == "exact":
+            first, second = pats[0], pats[1]
+            if first.mode == "exact" and second.mode == "exact":
+                self._phrase_pair[(first.word, second.word)].append(idx)
+            elif first.mode == "exact":
                 self._phrase_first[first.word].append(idx)
             else:
                 self._phrase_first_affix.append((first, idx))
@@ -193,6 +197,8 @@ class Lexicon:
         """Every hit in a skeleton text, in order of position."""
         tokens = [(m.group(0), m.start(), m.end()) for m in TOKEN_RE.finditer(skeleton)]
         hits: list[Hit] = []
+        n = len(tokens)
+        pair_index, first_index = self._phrase_pair, self._phrase_first
         for i, (tok, start, end) in enumerate(tokens):
             if WILDCARDS.isdisjoint(tok):
                 pairs = self._word_hits(tok)
@@ -200,22 +206,21 @@ class Lexicon:
                 pairs = self._masked_hits(tok)
             for cls, term in pairs:
                 hits.append(Hit(cls, term, start, end))
-            if self._phrases:
-                for idx in self._phrase_candidates(tok):
-                    pats, cls, term = self._phrases[idx]
-                    last = i + len(pats) - 1
-                    if last >= len(tokens):
-                        continue
-                    if all(p.matches(tokens[i + k][0]) for k, p in enumerate(pats[1:], 1)):
-                        hits.append(Hit(cls, term, start, tokens[last][2]))
+            candidates: list[int] = []
+            if i + 1 < n:
+                candidates.extend(pair_index.get((tok, tokens[i + 1][0]), ()))
+            candidates.extend(first_index.get(tok, ()))
+            for pat, idx in self._phrase_first_affix:
+                if pat.matches(tok):
+                    candidates.append(idx)
+            for idx in candidates:
+                pats, cls, term = self._phrases[idx]
+                last = i + len(pats) - 1
+                if last >= n:
+                    continue
+                if all(p.matches(tokens[i + k][0]) for k in range(1, len(pats)) for p in (pats[k],)):
+                    hits.append(Hit(cls, term, start, tokens[last][2]))
         return hits
-
-    def _phrase_candidates(self, token: str) -> list[int]:
-        out = list(self._phrase_first.get(token, ()))
-        for pat, idx in self._phrase_first_affix:
-            if pat.matches(token):
-                out.append(idx)
-        return out
 
     def terms(self, cls: str) -> list[str]:
         return sorted({term for _, c, term in self._all if c == cls})

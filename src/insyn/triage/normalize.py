@@ -89,11 +89,34 @@ class View:
         return self.offsets[start], self.offsets[end - 1] + 1
 
 
-@dataclass(frozen=True, slots=True)
 class Normalized:
-    original: str
-    plain: View
-    skeleton: View
+    """The original text, its plain and skeleton views, and (lazily) their offset maps.
+
+    Most comments never need an offset (nothing fires), so the views are built with C-level
+    ``re.sub``/``str.translate`` and the offset maps are only computed when evidence is shown.
+    """
+
+    __slots__ = ("original", "plain_text", "skeleton_text", "_views")
+
+    def __init__(self, original: str, plain_text: str, skeleton_text: str):
+        self.original = original
+        self.plain_text = plain_text
+        self.skeleton_text = skeleton_text
+        self._views: tuple[View, View] | None = None
+
+    def _mapped(self) -> tuple[View, View]:
+        if self._views is None:
+            plain = plain_view(self.original)
+            self._views = (plain, skeleton_of(plain))
+        return self._views
+
+    @property
+    def plain(self) -> View:
+        return self._mapped()[0]
+
+    @property
+    def skeleton(self) -> View:
+        return self._mapped()[1]
 
 
 def _compose(outer: list[int] | None, inner: list[int] | None) -> list[int] | None:
@@ -191,7 +214,11 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
                        "@": "a", "$": "s", "€": "e", "|": "i"})  # fmt: skip
 # A token that mixes letters with leet characters. '@' and '$' only count inside a word so
 # "@Jonas" (a mention) keeps its meaning.
-_LEET_TOKEN_RE = re.compile(r"(?:[^\W_]|[@$€|])+")
+# A word with a leet character next to a letter. The lookbehind anchors every attempt at a
+# word start, so a long word without leet is scanned once (linear), never from each letter.
+_LEET_TOKEN_RE = re.compile(
+    r"(?<![\w@$€|])[\w@$€|]*?(?:[^\W\d_][013457@$€|]|[013457@$€|][^\W\d_])[\w@$€|]*"
+)
 _LEET_CHARS = frozenset("013457@$€|")
 _HAS_LETTER_RE = re.compile(r"[^\W\d_]")
 _REPEAT_RE = re.compile(r"([^\W\d_])\1+")
@@ -227,15 +254,29 @@ def skeleton_of(view: View) -> View:
     return View(text, offsets)
 
 
+def _fast_plain(text: str) -> str:
+    if _COMBINING_RE.search(text):
+        text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE_RE.sub("", text).lower().translate(_fold_table())
+    return text.lower()
+
+
+def _fast_skeleton(plain: str) -> str:
+    text = _SPACED_RE.sub(lambda m: m.group(0)[0::2], plain)
+    if not _LEET_CHARS.isdisjoint(text):
+        text = _LEET_TOKEN_RE.sub(lambda m: _leet(m)[0], text)
+    return _REPEAT_RE.sub(r"\1", text)
+
+
 def normalize(text: str) -> Normalized:
-    plain = plain_view(text)
-    return Normalized(text, plain, skeleton_of(plain))
+    plain = _fast_plain(text)
+    return Normalized(text, plain, _fast_skeleton(plain))
 
 
 @lru_cache(maxsize=65536)
 def skeleton_word(word: str) -> str:
     """The skeleton form of a lexicon word or phrase (same steps as :func:`skeleton_of`)."""
-    return skeleton_of(plain_view(word)).text
+    return _fast_skeleton(_fast_plain(word))
 
 
 # Word tokens; '*' and '#' inside a word are kept because they mask letters ("j*vla").
