@@ -25,11 +25,14 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/insyn demo
 
+# Tests keep their generated keys and files out of the demo's var/.
+TEST_ENV := INSYN_DATA_DIR=$(CURDIR)/var/test INSYN_STATIC_FROM_FINDERS=true
+
 test: $(STAMP)
-	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 
 test-browser: $(STAMP)
-	$(PY) -m pytest -m browser $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -m browser $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(VENV)/bin/insyn bench

@@ -21,8 +21,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 os.environ.setdefault("INSYN_DATA_DIR", tempfile.mkdtemp(prefix="insyn-test-"))
+os.environ.setdefault("INSYN_STATIC_FROM_FINDERS", "true")
 
 import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is deliberately slow; the suite creates many users. Production keeps Argon2
+    # (tests/registry/test_auth.py checks the setting itself).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass

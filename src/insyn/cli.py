@@ -10,8 +10,19 @@ import os
 import sys
 
 
+def _sla(args: list[str]) -> int:
+    from insyn.lib.deadlines import rules_from_policy
+    from insyn.lib.policy import parse_policy, policy_file_path
+    from insyn.lib.sla_cli import run
+
+    policy = parse_policy(policy_file_path().read_text(encoding="utf-8"))
+    return run(args, sys.stdout, sys.stderr, rules_from_policy(policy.response_rules))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["sla"]:
+        return _sla(args[1:])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "insyn.settings")
     if args[:1] == ["demo"]:
         # The demo sends its e-mail (to kommunkansliet, to handläggare) into var/mail/ as files.

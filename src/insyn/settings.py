@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 
 from insyn.lib.crypto import generate_key
+from insyn.lib.policy import policy_file_path
 from insyn.lib.env import env_bool, env_int, env_list, env_secret, env_str, random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -141,7 +142,7 @@ STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": DATA_DIR / "media"}},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "insyn.server.storage.StaticStorage"},
 }
 if DEBUG or env_bool("INSYN_STATIC_FROM_FINDERS", False):
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
@@ -188,7 +189,7 @@ DEFAULT_FROM_EMAIL = env_str("INSYN_EMAIL_FROM", "insyn@localhost")
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # The guidelines in force; the default is Ånge kommun's, shipped with Insyn.
-POLICY_FILE = env_str("INSYN_POLICY_FILE", str(BASE_DIR / "policy" / "ange.toml"))
+POLICY_FILE = str(policy_file_path())
 
 LOGGING = {
     "version": 1,

@@ -7,9 +7,11 @@ never put in force.
 
 from __future__ import annotations
 
+import os
 import string
 import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from insyn.lib.hashing import sha256_hex
@@ -19,6 +21,15 @@ PLATFORMS = {
     "linkedin", "blog",
 }
 RETENTION_ACTIONS = {"bevaras", "gallras"}
+
+
+# The guidelines shipped with Insyn (Ånge kommun's); INSYN_POLICY_FILE points elsewhere.
+DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "policy" / "ange.toml"
+
+
+def policy_file_path() -> Path:
+    """The policy file in force; read here so Django-free commands and settings agree."""
+    return Path(os.environ.get("INSYN_POLICY_FILE") or DEFAULT_POLICY_FILE)
 
 
 class PolicyError(ValueError):
@@ -97,6 +108,12 @@ def parse_policy(source: str) -> Policy:
             raise PolicyError(f"response_rules.{name} måste vara en tabell")
         _require(rule, "kind", f"response_rules.{name}")
         _require(rule, "description", f"response_rules.{name}")
+    from insyn.lib.deadlines import rules_from_policy
+
+    try:
+        rules_from_policy(rules)
+    except ValueError as exc:
+        raise PolicyError(f"response_rules: {exc}") from exc
     response = data.get("response", {})
     default_rule = response.get("default_rule", "next_working_day_end")
     if default_rule not in rules:

@@ -1,10 +1,20 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import Account, Platform, Role, Status, Unit, User
+from .platforms import normalise
 from .policy import current_policy
+
+
+class InsynForm(forms.Form):
+    """Labels without Django's trailing colon: cleaner for screen readers and in Swedish."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
 
 class PersonChoiceField(forms.ModelMultipleChoiceField):
@@ -12,8 +22,8 @@ class PersonChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj} ({obj.username})"
 
 
-class AccountForm(forms.Form):
-    unit = forms.ModelChoiceField(Unit.objects.none(), label=_("Ansvarig enhet"))
+class AccountForm(InsynForm):
+    unit = forms.ModelChoiceField(Unit.objects.none(), label=_("Ansvarig enhet"), empty_label=_("– Välj enhet –"))
     platform = forms.ChoiceField(choices=Platform.choices, label=_("Plattform"))
     name = forms.CharField(label=_("Namn på kontot"), max_length=200)
     handle = forms.CharField(label=_("Användarnamn/handle"), max_length=200,
@@ -22,7 +32,7 @@ class AccountForm(forms.Form):
     purpose = forms.CharField(label=_("Syfte"), widget=forms.Textarea(attrs={"rows": 3}))
     target_group = forms.CharField(label=_("Målgrupp"), widget=forms.Textarea(attrs={"rows": 2}))
     message = forms.CharField(label=_("Budskap"), widget=forms.Textarea(attrs={"rows": 2}))
-    responsible = forms.ModelChoiceField(User.objects.none(), label=_("Ansvarig person"))
+    responsible = forms.ModelChoiceField(User.objects.none(), label=_("Ansvarig person"), empty_label=_("– Välj person –"))
     administrators = PersonChoiceField(
         User.objects.none(), label=_("Administratörer"), required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -31,6 +41,7 @@ class AccountForm(forms.Form):
     response_rule = forms.ChoiceField(label=_("Svarstid"))
     official_page = forms.ModelChoiceField(
         Account.objects.none(), label=_("Officiell Facebooksida (för grupper)"), required=False,
+        empty_label=_("– Ingen –"),
         help_text=_("En Facebookgrupp ska kunna nås från kommunens officiella sida (R3)."),
     )
     confidential_justification = forms.CharField(
@@ -49,11 +60,25 @@ class AccountForm(forms.Form):
         self.fields["unit"].label_from_instance = lambda u: f"{u.authority.name} › {'– ' * u.depth}{u.name}"
         people = User.objects.filter(is_active=True).order_by("last_name", "first_name")
         self.fields["responsible"].queryset = people
+        self.fields["responsible"].label_from_instance = lambda u: f"{u} ({u.username})"
         self.fields["administrators"].queryset = people
         self.fields["official_page"].queryset = Account.objects.filter(platform=Platform.FACEBOOK_PAGE).exclude(status=Status.AVSLUTAT)
         policy = current_policy()
         self.fields["response_rule"].choices = [(k, r["description"]) for k, r in policy.response_rules.items()]
         self.fields["response_rule"].initial = policy.default_rule
+
+
+    def clean(self):
+        # Check the address against the platform here too, so every error shows at once.
+        data = super().clean()
+        platform, handle, url = data.get("platform"), data.get("handle"), data.get("url")
+        if platform and handle and url:
+            try:
+                data["handle"], data["url"] = normalise(platform, handle, url)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    self.add_error(field, errors)
+        return data
 
 
 def _editable_units_q(user: User):
@@ -65,9 +90,9 @@ def _editable_units_q(user: User):
     return q
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(InsynForm):
     to_status = forms.ChoiceField(label=_("Ny status"))
-    decided_by = forms.ModelChoiceField(User.objects.none(), label=_("Beslut fattat av (chef)"))
+    decided_by = forms.ModelChoiceField(User.objects.none(), label=_("Beslut fattat av (chef)"), empty_label=_("– Välj chef –"))
     decision_date = forms.DateField(label=_("Beslutsdatum"), widget=forms.DateInput(attrs={"type": "date"}))
     mandate = forms.CharField(label=_("Chefens uppdrag"), widget=forms.Textarea(attrs={"rows": 2}),
                               help_text=_("Vem som fått uppdraget att kommunicera och av vilken chef (riktlinjerna 2.2)."))
@@ -84,15 +109,15 @@ class DecisionForm(forms.Form):
         )
 
 
-class SenderChecklistForm(forms.Form):
+class SenderChecklistForm(InsynForm):
     logo_shown = forms.BooleanField(label=_("Kommunens logotyp syns på kontot"), required=False)
     unit_shown = forms.BooleanField(label=_("Det framgår vilken förvaltning/enhet som ansvarar"), required=False)
 
 
-class PublishedForm(forms.Form):
+class PublishedForm(InsynForm):
     url = forms.URLField(label=_("Länk till inlägget (valfritt)"), required=False, assume_scheme="https")
 
 
-class OTPForm(forms.Form):
+class OTPForm(InsynForm):
     token = forms.CharField(label=_("Engångskod"), max_length=8, min_length=6,
                             widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))

@@ -248,6 +248,8 @@ def public_accounts(request):
 @login_required
 def authority_export(request, pk: int, fmt: str):
     """R5: the authority's external sites for its dokumenthanteringsplan, as xlsx or CSV."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
     authority = get_object_or_404(Authority, pk=pk)
     accounts = Account.objects.visible_to(request.user).filter(authority=authority)
     if not request.user.is_samordnare and not accounts.exists():

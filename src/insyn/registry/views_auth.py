@@ -44,7 +44,10 @@ def two_factor(request):
         )
     form = OTPForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["token"].strip()):
+        allowed, _details = device.verify_is_allowed()
+        if not allowed:
+            form.add_error("token", _("För många felaktiga försök. Vänta en stund och försök igen."))
+        elif device.verify_token(form.cleaned_data["token"].strip()):
             with transaction.atomic():
                 if setup:
                     device.confirmed = True

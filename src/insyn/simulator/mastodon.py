@@ -15,13 +15,16 @@ from typing import Any
 
 from .clock import iso_micro, masto_date, masto_time
 from .faults import FaultInjector, FaultRule, RateMeter
-from .store import Invalid, MAccount, MConversation, Notification, NotFound, Status, World
+from .store import Invalid, MAccount, MConversation, NotFound, Notification, Status, World
 from .wsgi import Request, Response, json_response, text_response, url_with
 
 STATUSES_LIMIT = 20
 NOTIFICATIONS_LIMIT = 40
 CONVERSATIONS_LIMIT = 20
-CONTEXT_LIMITS = {False: (40, 60), True: (4096, 4096)}  # (ancestors, descendants) without / with a token
+CONTEXT_LIMITS = {
+    False: (40, 60),
+    True: (4096, 4096),
+}  # (ancestors, descendants) without / with a token
 ERROR_PAGE = (
     "<!DOCTYPE html><html><head><title>We're sorry, but something went wrong (%d)</title></head>"
     "<body><h1>We're sorry, but something went wrong.</h1></body></html>"
@@ -42,7 +45,11 @@ class MastodonError(Exception):
 def h(text: str) -> str:
     """ERB::Util.html_escape, as Mastodon escapes plain text."""
     return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("'", "&#39;")
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#39;")
     )
 
 
@@ -56,7 +63,9 @@ def _id_key(value: str) -> int:
 class MastodonApp:
     """WSGI app for one simulated Mastodon instance; mount it at a base URL."""
 
-    def __init__(self, world: World, faults: FaultInjector, meter: RateMeter, delete_meter: RateMeter) -> None:
+    def __init__(
+        self, world: World, faults: FaultInjector, meter: RateMeter, delete_meter: RateMeter
+    ) -> None:
         self.world = world
         self.faults = faults
         self.meter = meter
@@ -71,20 +80,30 @@ class MastodonApp:
         token = req.bearer_token() or str(req.params().get("access_token") or "") or None
         with self.world.lock:
             record = self.world.tokens.get(token) if token else None
-            viewer = record.subject_id if record is not None and record.platform == "mastodon" and record.state == "valid" else None
-        rule = self.faults.take("mastodon", record.subject_id if record else None, req.method, req.path)
+            viewer = (
+                record.subject_id
+                if record is not None and record.platform == "mastodon" and record.state == "valid"
+                else None
+            )
+        rule = self.faults.take(
+            "mastodon", record.subject_id if record else None, req.method, req.path
+        )
         if rule is not None and rule.delay > 0:
             time.sleep(rule.delay)
         if rule is not None and rule.kind not in ("delay", "malformed"):
             return self._fault_response(rule, token)
         response = self._handle(req, token, record, viewer)
         if rule is not None and rule.kind == "malformed":
-            response = Response(200, response.body[: max(1, len(response.body) // 2)], response.headers)
+            response = Response(
+                200, response.body[: max(1, len(response.body) // 2)], response.headers
+            )
             response.set_header("Content-Length", str(len(response.body)))
         return response
 
     def _handle(self, req: Request, token: str | None, record, viewer: str | None) -> Response:
-        headers: list[tuple[str, str]] = [("Cache-Control", "no-cache, no-store, max-age=0, must-revalidate")]
+        headers: list[tuple[str, str]] = [
+            ("Cache-Control", "no-cache, no-store, max-age=0, must-revalidate")
+        ]
         try:
             if token is not None and viewer is None:
                 raise MastodonError(401, _token_message(record))
@@ -92,7 +111,11 @@ class MastodonApp:
             count, limit, reset = self.meter.hit(key, time.time())
             if count > limit:
                 return self._throttled(limit, reset)
-            if req.method == "DELETE" and re.fullmatch(r"/api/v1/statuses/\d+", req.path) and viewer:
+            if (
+                req.method == "DELETE"
+                and re.fullmatch(r"/api/v1/statuses/\d+", req.path)
+                and viewer
+            ):
                 dcount, dlimit, dreset = self.delete_meter.hit(viewer, time.time())
                 if dcount > dlimit:
                     return self._throttled(dlimit, dreset)
@@ -112,7 +135,11 @@ class MastodonApp:
         return json_response(
             {"error": "Too many requests"},
             429,
-            [("X-RateLimit-Limit", str(limit)), ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", iso_micro(reset))],
+            [
+                ("X-RateLimit-Limit", str(limit)),
+                ("X-RateLimit-Remaining", "0"),
+                ("X-RateLimit-Reset", iso_micro(reset)),
+            ],
         )
 
     def _fault_response(self, rule: FaultRule, token: str | None) -> Response:
@@ -136,8 +163,14 @@ class MastodonApp:
         if path == "/api/v1/accounts/verify_credentials" and method == "GET":
             account = self._require(viewer)
             data = self.account_json(account, req)
-            data["source"] = {"privacy": "public", "sensitive": False, "language": "sv", "note": account.note,
-                              "fields": [], "follow_requests_count": 0}
+            data["source"] = {
+                "privacy": "public",
+                "sensitive": False,
+                "language": "sv",
+                "note": account.note,
+                "fields": [],
+                "follow_requests_count": 0,
+            }
             return data, []
         m = re.fullmatch(r"/api/v1/accounts/(\d+)(/statuses)?", path)
         if m and method == "GET":
@@ -180,7 +213,9 @@ class MastodonApp:
             raise MastodonError(404, "Record not found")
         return status
 
-    def _status_routes(self, req: Request, viewer: str | None, status_id: str, sub: str | None) -> tuple[Any, list]:
+    def _status_routes(
+        self, req: Request, viewer: str | None, status_id: str, sub: str | None
+    ) -> tuple[Any, list]:
         method = req.method
         if sub is None and method == "GET":
             return self.status_json(self._get_status(status_id, viewer), req, viewer), []
@@ -188,7 +223,9 @@ class MastodonApp:
             return self._context(req, viewer, self._get_status(status_id, viewer)), []
         if sub == "history" and method == "GET":
             status = self._get_status(status_id, viewer)
-            versions = status.history or [self.world._snapshot(status, status.edited_at or status.created_at)]
+            versions = status.history or [
+                self.world._snapshot(status, status.edited_at or status.created_at)
+            ]
             account = self.account_json(self.world.maccounts[status.account_id], req)
             return [self._edit_json(v, account, req) for v in versions], []
         if sub == "source" and method == "GET":
@@ -235,12 +272,16 @@ class MastodonApp:
         account = self._require(viewer)
         params = req.params()
         if params.get("scheduled_at"):
-            raise MastodonError(422, "Validation failed: Scheduled statuses are not supported by this simulator")
+            raise MastodonError(
+                422, "Validation failed: Scheduled statuses are not supported by this simulator"
+            )
         reply_to = params.get("in_reply_to_id") or None
         if reply_to:
             parent = self.world.statuses.get(str(reply_to))
             if parent is None or not self._visible(parent, viewer):
-                raise MastodonError(404, "The post you are trying to reply to does not appear to exist.")
+                raise MastodonError(
+                    404, "The post you are trying to reply to does not appear to exist."
+                )
         media_ids = req.values("media_ids[]")
         try:
             status = self.world.create_status(
@@ -258,7 +299,9 @@ class MastodonApp:
         except Invalid as exc:
             raise MastodonError(422, str(exc)) from exc
         except NotFound as exc:
-            raise MastodonError(404, "The post you are trying to reply to does not appear to exist.") from exc
+            raise MastodonError(
+                404, "The post you are trying to reply to does not appear to exist."
+            ) from exc
         return self.status_json(status, req, viewer)
 
     # --- lists and their Link headers -------------------------------------------------
@@ -281,7 +324,9 @@ class MastodonApp:
             items = [i for i in items if key(i) > _id_key(since_id)]
         return items[:limit], limit
 
-    def _link(self, req: Request, page: list, limit: int, key, keep: tuple[str, ...]) -> list[tuple[str, str]]:
+    def _link(
+        self, req: Request, page: list, limit: int, key, keep: tuple[str, ...]
+    ) -> list[tuple[str, str]]:
         if not page:
             return []
         base = f"{req.host_url}{req.script_name}{req.path}"
@@ -291,17 +336,25 @@ class MastodonApp:
                 params.append((name, value))
         links = []
         if len(page) == limit:
-            links.append(f'<{url_with(base, [*params, ("max_id", str(key(page[-1])))])}>; rel="next"')
+            links.append(
+                f'<{url_with(base, [*params, ("max_id", str(key(page[-1])))])}>; rel="next"'
+            )
         links.append(f'<{url_with(base, [*params, ("min_id", str(key(page[0])))])}>; rel="prev"')
         return [("Link", ", ".join(links))]
 
-    def _account_statuses(self, req: Request, viewer: str | None, account: MAccount) -> tuple[list, list]:
+    def _account_statuses(
+        self, req: Request, viewer: str | None, account: MAccount
+    ) -> tuple[list, list]:
         params = req.params()
         items = [s for s in self.world.statuses_of(account.id) if self._visible(s, viewer)]
         if _bool(params.get("pinned", False)):
             items = []
         if _bool(params.get("exclude_replies", False)):
-            items = [s for s in items if s.in_reply_to_id is None or s.in_reply_to_account_id == s.account_id]
+            items = [
+                s
+                for s in items
+                if s.in_reply_to_id is None or s.in_reply_to_account_id == s.account_id
+            ]
         if _bool(params.get("only_media", False)):
             items = [s for s in items if s.media_attachments]
         if params.get("tagged"):
@@ -310,7 +363,9 @@ class MastodonApp:
         items.sort(key=lambda s: int(s.id), reverse=True)
         page, limit = self._window(items, lambda s: int(s.id), req, STATUSES_LIMIT)
         keep = ("limit", "exclude_replies", "exclude_reblogs", "only_media", "pinned", "tagged")
-        return [self.status_json(s, req, viewer) for s in page], self._link(req, page, limit, lambda s: int(s.id), keep)
+        return [self.status_json(s, req, viewer) for s in page], self._link(
+            req, page, limit, lambda s: int(s.id), keep
+        )
 
     def _notifications(self, req: Request, account: MAccount) -> tuple[list, list]:
         params = req.params()
@@ -323,7 +378,11 @@ class MastodonApp:
             items = [n for n in items if n.type not in excluded]
         if params.get("account_id"):
             items = [n for n in items if n.from_account_id == str(params["account_id"])]
-        items = [n for n in items if n.status_id is None or self._visible(self.world.statuses[n.status_id], account.id)]
+        items = [
+            n
+            for n in items
+            if n.status_id is None or self._visible(self.world.statuses[n.status_id], account.id)
+        ]
         items.sort(key=lambda n: int(n.id), reverse=True)
         page, limit = self._window(items, lambda n: int(n.id), req, NOTIFICATIONS_LIMIT)
         keep = ("limit", "types", "exclude_types", "account_id")
@@ -331,7 +390,11 @@ class MastodonApp:
         return data, self._link(req, page, limit, lambda n: int(n.id), keep)
 
     def _conversations(self, req: Request, account: MAccount) -> tuple[list, list]:
-        items = [c for c in self.world.mconversations.values() if c.owner_id == account.id and c.last_status_id]
+        items = [
+            c
+            for c in self.world.mconversations.values()
+            if c.owner_id == account.id and c.last_status_id
+        ]
         key = lambda c: int(c.last_status_id or 0)  # noqa: E731
         items.sort(key=key, reverse=True)
         page, limit = self._window(items, key, req, CONVERSATIONS_LIMIT)
@@ -446,13 +509,18 @@ class MastodonApp:
                     tag_url = f"{base}/tags/{name.lower()}"
                     if all(t["name"] != name.lower() for t in tags):
                         tags.append({"name": name.lower(), "url": tag_url})
-                    out.append(f'<a href="{h(tag_url)}" class="mention hashtag" rel="tag">#<span>{h(name)}</span></a>')
+                    out.append(
+                        f'<a href="{h(tag_url)}" class="mention hashtag" rel="tag">#<span>{h(name)}</span></a>'
+                    )
                 pos = end
             out.append(h(line[pos:]))
             return "".join(out)
 
         paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
-        html = "".join("<p>" + "<br />".join(render_line(line) for line in p.split("\n")) + "</p>" for p in paragraphs)
+        html = "".join(
+            "<p>" + "<br />".join(render_line(line) for line in p.split("\n")) + "</p>"
+            for p in paragraphs
+        )
         return html, tags
 
     def status_json(self, status: Status, req: Request, viewer: str | None) -> dict:
@@ -464,7 +532,14 @@ class MastodonApp:
             mentioned = self.world.maccounts.get(mentioned_id)
             if mentioned:
                 murl, _ = self.account_urls(mentioned, req)
-                mentions.append({"id": mentioned.id, "username": mentioned.username, "url": murl, "acct": mentioned.acct})
+                mentions.append(
+                    {
+                        "id": mentioned.id,
+                        "username": mentioned.username,
+                        "url": murl,
+                        "acct": mentioned.acct,
+                    }
+                )
         replies = sum(1 for c in self.world.children_of(status.id) if c.deleted_at is None)
         data: dict[str, Any] = {
             "id": status.id,
@@ -515,7 +590,9 @@ class MastodonApp:
             "emojis": [],
         }
 
-    def notification_json(self, notification: Notification, req: Request, viewer: str | None) -> dict:
+    def notification_json(
+        self, notification: Notification, req: Request, viewer: str | None
+    ) -> dict:
         data: dict[str, Any] = {
             "id": notification.id,
             "type": notification.type,
@@ -524,7 +601,9 @@ class MastodonApp:
             "account": self.account_json(self.world.maccounts[notification.from_account_id], req),
         }
         if notification.status_id:
-            data["status"] = self.status_json(self.world.statuses[notification.status_id], req, viewer)
+            data["status"] = self.status_json(
+                self.world.statuses[notification.status_id], req, viewer
+            )
         return data
 
     def conversation_json(self, conv: MConversation, req: Request, viewer: str) -> dict:
@@ -532,7 +611,11 @@ class MastodonApp:
         return {
             "id": conv.id,
             "unread": conv.unread,
-            "accounts": [self.account_json(self.world.maccounts[a], req) for a in conv.participant_ids if a in self.world.maccounts],
+            "accounts": [
+                self.account_json(self.world.maccounts[a], req)
+                for a in conv.participant_ids
+                if a in self.world.maccounts
+            ],
             "last_status": self.status_json(last, req, viewer) if last else None,
         }
 
@@ -546,13 +629,22 @@ class MastodonApp:
                 "source_url": "https://github.com/mastodon/mastodon",
                 "description": "A local stand-in for a Mastodon instance.",
                 "languages": ["sv", "en"],
-                "configuration": {"urls": {"streaming": f"ws://{domain}"}, "statuses": {"max_characters": 500}},
+                "configuration": {
+                    "urls": {"streaming": f"ws://{domain}"},
+                    "statuses": {"max_characters": 500},
+                },
                 "registrations": {"enabled": False, "approval_required": False, "message": None},
                 "contact": {"email": "", "account": None},
                 "rules": [],
             }
-        return {"uri": domain, "title": "Insyn simulator", "version": "4.3.0", "languages": ["sv", "en"],
-                "urls": {"streaming_api": f"ws://{domain}"}, "stats": self.world.counts()}
+        return {
+            "uri": domain,
+            "title": "Insyn simulator",
+            "version": "4.3.0",
+            "languages": ["sv", "en"],
+            "urls": {"streaming_api": f"ws://{domain}"},
+            "stats": self.world.counts(),
+        }
 
 
 def _token_message(record) -> str:

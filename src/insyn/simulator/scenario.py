@@ -27,7 +27,10 @@ class ScenarioConfig:
     facebook_share: float = 0.6  # of actions, when both platforms have accounts
     injection_rate: float = 0.05
     noise_rate: float = 0.45  # texts given typos, dialect or emojis
-    step_seconds: tuple[float, float] = (10.0, 120.0)  # virtual time between actions (VirtualClock only)
+    step_seconds: tuple[float, float] = (
+        10.0,
+        120.0,
+    )  # virtual time between actions (VirtualClock only)
 
 
 FB_ACTIONS = {
@@ -142,7 +145,11 @@ class TextFactory:
                 if rng.random() < 0.6:
                     text = re.sub(rf"\b{standard}\b", dialect, text)
         if rng.random() < 0.3:
-            text = text.replace("å", "a").replace("ä", "a").replace("ö", "o") if rng.random() < 0.3 else text.lower()
+            text = (
+                text.replace("å", "a").replace("ä", "a").replace("ö", "o")
+                if rng.random() < 0.3
+                else text.lower()
+            )
         if rng.random() < 0.25 and len(text) > 12:
             i = rng.randint(1, len(text) - 3)
             if text[i].isalpha() and text[i + 1].isalpha():
@@ -194,7 +201,9 @@ class TextFactory:
         return self.fill(self.rng.choice(texts.KOMMUN_DM_REPLIES), fornamn=first_name)
 
     def dm(self, followup: bool) -> str:
-        return self.resident(self.rng.choice(texts.DM_FOLLOWUPS if followup else texts.DIRECT_MESSAGES))
+        return self.resident(
+            self.rng.choice(texts.DM_FOLLOWUPS if followup else texts.DIRECT_MESSAGES)
+        )
 
     def edited(self, text: str, kind: str | None) -> str:
         if kind in ("threat", "hets", "complaint") and self.rng.random() < 0.5:
@@ -205,7 +214,9 @@ class TextFactory:
 class Scenario:
     """Drives a World with realistic traffic. Call tick() as often as you like."""
 
-    def __init__(self, world: World, *, seed: int = 0, config: ScenarioConfig | None = None) -> None:
+    def __init__(
+        self, world: World, *, seed: int = 0, config: ScenarioConfig | None = None
+    ) -> None:
         self.world = world
         self.seed = seed
         self.config = config or ScenarioConfig()
@@ -226,13 +237,21 @@ class Scenario:
 
     def _masto_resident(self, rng: random.Random) -> MAccount:
         kommun = set(self.world.meta.get("kommun_accounts", []))
-        residents = sorted((a for a in self.world.maccounts.values() if a.id not in kommun), key=lambda a: a.id)
+        residents = sorted(
+            (a for a in self.world.maccounts.values() if a.id not in kommun), key=lambda a: a.id
+        )
         if len(residents) < 10 or rng.random() < 0.12:
             first, last = rng.choice(texts.FIRST_NAMES), rng.choice(texts.LAST_NAMES)
-            base = re.sub(r"[^a-z0-9_]", "", f"{first}{last[:3]}".lower().replace("å", "a").replace("ä", "a").replace("ö", "o"))
+            base = re.sub(
+                r"[^a-z0-9_]",
+                "",
+                f"{first}{last[:3]}".lower().replace("å", "a").replace("ä", "a").replace("ö", "o"),
+            )
             domain = rng.choice(texts.REMOTE_DOMAINS) if rng.random() < 0.4 else None
             username = f"{base}{rng.randint(1, 99)}"
-            while self.world.account_by_acct(username if domain is None else f"{username}@{domain}"):
+            while self.world.account_by_acct(
+                username if domain is None else f"{username}@{domain}"
+            ):
                 username = f"{base}{rng.randint(100, 9999)}"
             return self.world.create_maccount(username, f"{first} {last}", domain=domain)
         return rng.choice(residents)
@@ -304,14 +323,32 @@ class Scenario:
             attachments = None
             if rng.random() < 0.3:
                 src = f"https://scontent.example/{world.fb_number(12)}.jpg"
-                attachments = [{"media_type": "photo", "type": "photo", "url": src, "title": topic.capitalize(),
-                                "media": {"image": {"src": src, "width": 720, "height": 480}}}]
+                attachments = [
+                    {
+                        "media_type": "photo",
+                        "type": "photo",
+                        "url": src,
+                        "title": topic.capitalize(),
+                        "media": {"image": {"src": src, "width": 720, "height": 480}},
+                    }
+                ]
             world.create_post(page_id, text, attachments=attachments)
             return
         if action == "comment":
             kind = self._pick(rng, {k: v for k, v in COMMENT_KINDS.items() if k != "argument"})
             post = self._pick_recent(rng, posts)
-            comment = world.add_comment(post.id, self._fb_resident(rng).id, words.comment(kind))
+            attachment = None
+            if kind in ("felanmalan", "complaint", "praise") and rng.random() < 0.2:
+                src = f"https://scontent.example/{world.fb_number(12)}.jpg"
+                attachment = {
+                    "type": "photo",
+                    "url": src,
+                    "media": {"image": {"src": src, "width": 960, "height": 720}},
+                    "target": {"id": world.fb_number(15), "url": src},
+                }
+            comment = world.add_comment(
+                post.id, self._fb_resident(rng).id, words.comment(kind), attachment=attachment
+            )
             self.kinds[comment.id] = kind
             return
         if action == "reply":
@@ -319,13 +356,19 @@ class Scenario:
             if not parents:
                 return
             parent = self._pick_recent(rng, sorted(parents, key=lambda c: c.seq, reverse=True))
-            kind = rng.choice(["argument", "argument", "argument", "question", "praise", "threat", "complaint"])
+            kind = rng.choice(
+                ["argument", "argument", "argument", "question", "praise", "threat", "complaint"]
+            )
             reply = world.add_comment(parent.id, self._fb_resident(rng).id, words.comment(kind))
             self.kinds[reply.id] = kind
             return
         if action == "kommun_reply":
-            candidates = [c for c in self._live_comments(page_id, top_level=True)
-                          if self.kinds.get(c.id) in ("question", "felanmalan", "complaint") and c.from_id != page_id]
+            candidates = [
+                c
+                for c in self._live_comments(page_id, top_level=True)
+                if self.kinds.get(c.id) in ("question", "felanmalan", "complaint")
+                and c.from_id != page_id
+            ]
             if not candidates:
                 return
             target = rng.choice(candidates)
@@ -337,12 +380,18 @@ class Scenario:
             if not own:
                 return
             if action == "delete":
-                sharp = [c for c in own if self.kinds.get(c.id) in ("threat", "hets", "complaint", "argument")]
+                sharp = [
+                    c
+                    for c in own
+                    if self.kinds.get(c.id) in ("threat", "hets", "complaint", "argument")
+                ]
                 target = rng.choice(sharp if sharp and rng.random() < 0.7 else own)
                 world.delete_comment(target.id)
             else:
                 target = rng.choice(own)
-                world.edit_comment(target.id, words.edited(target.message, self.kinds.get(target.id)))
+                world.edit_comment(
+                    target.id, words.edited(target.message, self.kinds.get(target.id))
+                )
             return
         if action == "dm":
             convs = [c for c in world.conversations.values() if c.page_id == page_id]
@@ -350,23 +399,40 @@ class Scenario:
                 conv = rng.choice(sorted(convs, key=lambda c: c.id))
                 world.send_message(page_id, conv.user_id, words.dm(followup=True), from_page=False)
             else:
-                world.send_message(page_id, self._fb_resident(rng).id, words.dm(followup=False), from_page=False)
+                world.send_message(
+                    page_id, self._fb_resident(rng).id, words.dm(followup=False), from_page=False
+                )
             return
         if action == "kommun_dm":
-            waiting = [c for c in world.conversations.values() if c.page_id == page_id and c.unread_count > 0]
+            waiting = [
+                c
+                for c in world.conversations.values()
+                if c.page_id == page_id and c.unread_count > 0
+            ]
             if not waiting:
                 return
             conv: Conversation = rng.choice(sorted(waiting, key=lambda c: c.id))
-            world.send_message(page_id, conv.user_id, words.kommun_dm_reply(world.users[conv.user_id].first_name), from_page=True)
+            world.send_message(
+                page_id,
+                conv.user_id,
+                words.kommun_dm_reply(world.users[conv.user_id].first_name),
+                from_page=True,
+            )
             return
         if action == "visitor_post":
             kind = rng.choice(["question", "complaint", "felanmalan", "praise"])
-            post = world.create_post(page_id, words.comment(kind), from_id=self._fb_resident(rng).id)
+            post = world.create_post(
+                page_id, words.comment(kind), from_id=self._fb_resident(rng).id
+            )
             self.kinds[post.id] = kind
             return
         if action == "reaction":
             post = self._pick_recent(rng, posts)
-            world.react(post.id, self._fb_resident(rng).id, rng.choice(["like", "like", "love", "angry", "haha", "sad"]))
+            world.react(
+                post.id,
+                self._fb_resident(rng).id,
+                rng.choice(["like", "like", "love", "angry", "haha", "sad"]),
+            )
 
     # --- Mastodon -----------------------------------------------------------------------
 
@@ -374,8 +440,15 @@ class Scenario:
         world = self.world
         words = self._texts(rng)
         action = self._pick(rng, MASTODON_ACTIONS)
-        own = sorted((s for s in world.statuses_of(kommun.id) if s.deleted_at is None and s.in_reply_to_id is None
-                      and s.visibility == "public"), key=lambda s: int(s.id), reverse=True)[:5]
+        own = sorted(
+            (
+                s
+                for s in world.statuses_of(kommun.id)
+                if s.deleted_at is None and s.in_reply_to_id is None and s.visibility == "public"
+            ),
+            key=lambda s: int(s.id),
+            reverse=True,
+        )[:5]
         mention = "@" + kommun.acct
         if action == "kommun_status" or not own:
             _, text = words.kommun_post()
@@ -384,12 +457,21 @@ class Scenario:
         if action == "mention_reply":
             target = self._pick_recent(rng, own)
             kind = self._pick(rng, COMMENT_KINDS)
-            status = world.create_status(self._masto_resident(rng).id, f"{mention} {words.comment(kind)}",
-                                         in_reply_to_id=target.id, visibility=rng.choice(["public", "public", "unlisted"]))
+            status = world.create_status(
+                self._masto_resident(rng).id,
+                f"{mention} {words.comment(kind)}",
+                in_reply_to_id=target.id,
+                visibility=rng.choice(["public", "public", "unlisted"]),
+            )
             self.kinds[status.id] = kind
             return
         if action == "thread_reply":
-            replies = [s for root in own for s in world.children_of(root.id) if s.deleted_at is None and s.account_id != kommun.id]
+            replies = [
+                s
+                for root in own
+                for s in world.children_of(root.id)
+                if s.deleted_at is None and s.account_id != kommun.id
+            ]
             if not replies:
                 return
             target = rng.choice(replies)
@@ -398,40 +480,72 @@ class Scenario:
                 return
             kind = rng.choice(["argument", "argument", "praise", "question"])
             at = "@" + world.maccounts[target.account_id].acct
-            status = world.create_status(author.id, f"{at} {words.comment(kind)}", in_reply_to_id=target.id)
+            status = world.create_status(
+                author.id, f"{at} {words.comment(kind)}", in_reply_to_id=target.id
+            )
             self.kinds[status.id] = kind
             return
         if action == "mention":
             kind = self._pick(rng, {k: v for k, v in COMMENT_KINDS.items() if k != "argument"})
-            status = world.create_status(self._masto_resident(rng).id, f"{mention} {words.comment(kind)}")
+            status = world.create_status(
+                self._masto_resident(rng).id, f"{mention} {words.comment(kind)}"
+            )
             self.kinds[status.id] = kind
             return
         if action == "direct":
-            threads = [c for c in world.mconversations.values() if c.owner_id == kommun.id and c.last_status_id]
+            threads = [
+                c
+                for c in world.mconversations.values()
+                if c.owner_id == kommun.id and c.last_status_id
+            ]
             if threads and rng.random() < 0.35:
                 conv = rng.choice(sorted(threads, key=lambda c: c.id))
                 last = world.statuses[conv.last_status_id]  # type: ignore[index]
                 author = next((a for a in conv.participant_ids if a != kommun.id), None)
                 if author is None:
                     return
-                world.create_status(author, f"{mention} {words.dm(followup=True)}", visibility="direct", in_reply_to_id=last.id)
+                world.create_status(
+                    author,
+                    f"{mention} {words.dm(followup=True)}",
+                    visibility="direct",
+                    in_reply_to_id=last.id,
+                )
             else:
-                world.create_status(self._masto_resident(rng).id, f"{mention} {words.dm(followup=False)}", visibility="direct")
+                world.create_status(
+                    self._masto_resident(rng).id,
+                    f"{mention} {words.dm(followup=False)}",
+                    visibility="direct",
+                )
             return
         if action == "kommun_reply":
-            mentions = [s for s in world.statuses.values() if s.deleted_at is None and kommun.id in s.mentions
-                        and self.kinds.get(s.id) in ("question", "felanmalan", "complaint", None)
-                        and s.account_id != kommun.id]
+            mentions = [
+                s
+                for s in world.statuses.values()
+                if s.deleted_at is None
+                and kommun.id in s.mentions
+                and self.kinds.get(s.id) in ("question", "felanmalan", "complaint", None)
+                and s.account_id != kommun.id
+            ]
             if not mentions:
                 return
-            target: Status = max(rng.sample(mentions, min(3, len(mentions))), key=lambda s: int(s.id))
+            target: Status = max(
+                rng.sample(mentions, min(3, len(mentions))), key=lambda s: int(s.id)
+            )
             author = world.maccounts[target.account_id]
             text = f"@{author.acct} {words.kommun_reply(author.display_name.split(' ')[0])}"
-            world.create_status(kommun.id, text, in_reply_to_id=target.id, visibility=target.visibility if target.visibility == "direct" else "public")
+            world.create_status(
+                kommun.id,
+                text,
+                in_reply_to_id=target.id,
+                visibility=target.visibility if target.visibility == "direct" else "public",
+            )
             return
         if action in ("edit", "delete"):
-            theirs = [s for s in world.statuses.values() if s.deleted_at is None and s.account_id != kommun.id
-                      and kommun.id in s.mentions]
+            theirs = [
+                s
+                for s in world.statuses.values()
+                if s.deleted_at is None and s.account_id != kommun.id and kommun.id in s.mentions
+            ]
             if not theirs:
                 return
             target = rng.choice(sorted(theirs, key=lambda s: int(s.id))[-15:])
@@ -444,8 +558,14 @@ class Scenario:
             world.favourite(self._masto_resident(rng).id, self._pick_recent(rng, own).id)
             return
         if action == "kommun_boost":
-            public = [s for s in world.statuses.values() if s.deleted_at is None and s.visibility == "public"
-                      and s.account_id != kommun.id and kommun.id in s.mentions]
+            public = [
+                s
+                for s in world.statuses.values()
+                if s.deleted_at is None
+                and s.visibility == "public"
+                and s.account_id != kommun.id
+                and kommun.id in s.mentions
+            ]
             if public:
                 world.reblog(kommun.id, rng.choice(sorted(public, key=lambda s: int(s.id))).id)
 
@@ -473,38 +593,75 @@ class Scenario:
                             kind = self._pick(rng, COMMENT_KINDS)
                             if top and (kind == "argument" or rng.random() < 0.3):
                                 parent = rng.choice(top)
-                                c = world.add_comment(parent.id, self._fb_resident(rng).id, words.comment(kind), at=t, emit=False)
+                                c = world.add_comment(
+                                    parent.id,
+                                    self._fb_resident(rng).id,
+                                    words.comment(kind),
+                                    at=t,
+                                    emit=False,
+                                )
                             else:
                                 kind = "question" if kind == "argument" else kind
-                                c = world.add_comment(post.id, self._fb_resident(rng).id, words.comment(kind), at=t, emit=False)
+                                c = world.add_comment(
+                                    post.id,
+                                    self._fb_resident(rng).id,
+                                    words.comment(kind),
+                                    at=t,
+                                    emit=False,
+                                )
                                 top.append(c)
                             self.kinds[c.id] = kind
                         if top and rng.random() < 0.6:
                             target = rng.choice(top)
                             t = min(t + rng.uniform(600, 7200), now - 1)
                             first = world.users[target.from_id].first_name
-                            world.add_comment(target.id, page_id, words.kommun_reply(first), at=t, emit=False)
+                            world.add_comment(
+                                target.id, page_id, words.kommun_reply(first), at=t, emit=False
+                            )
                 for _ in range(rng.randint(2, 4)):
                     t = start + rng.uniform(0, days * 86_400 - 3600)
                     user = self._fb_resident(rng)
-                    world.send_message(page_id, user.id, words.dm(followup=False), from_page=False, at=t, emit=False)
+                    world.send_message(
+                        page_id,
+                        user.id,
+                        words.dm(followup=False),
+                        from_page=False,
+                        at=t,
+                        emit=False,
+                    )
                     if rng.random() < 0.5:
-                        world.send_message(page_id, user.id, words.kommun_dm_reply(user.first_name), from_page=True,
-                                           at=min(t + rng.uniform(600, 20_000), now - 1), emit=False)
+                        world.send_message(
+                            page_id,
+                            user.id,
+                            words.kommun_dm_reply(user.first_name),
+                            from_page=True,
+                            at=min(t + rng.uniform(600, 20_000), now - 1),
+                            emit=False,
+                        )
             for kommun in self._kommun_accounts():
                 for day in range(days):
                     t = start + day * 86_400 + rng.uniform(8, 15) * 3600
                     _, text = words.kommun_post()
-                    root = world.create_status(kommun.id, text, at=t, application={"name": "Web", "website": None})
+                    root = world.create_status(
+                        kommun.id, text, at=t, application={"name": "Web", "website": None}
+                    )
                     for _ in range(rng.randint(1, 5)):
                         t += rng.uniform(120, 5400)
                         if t >= now:
                             break
                         kind = self._pick(rng, COMMENT_KINDS)
-                        status = world.create_status(self._masto_resident(rng).id, f"@{kommun.acct} {words.comment(kind)}",
-                                                     in_reply_to_id=root.id, at=t)
+                        status = world.create_status(
+                            self._masto_resident(rng).id,
+                            f"@{kommun.acct} {words.comment(kind)}",
+                            in_reply_to_id=root.id,
+                            at=t,
+                        )
                         self.kinds[status.id] = kind
                 t = start + rng.uniform(0, days * 86_400 - 3600)
-                world.create_status(self._masto_resident(rng).id, f"@{kommun.acct} {words.dm(followup=False)}",
-                                    visibility="direct", at=t)
+                world.create_status(
+                    self._masto_resident(rng).id,
+                    f"@{kommun.acct} {words.dm(followup=False)}",
+                    visibility="direct",
+                    at=t,
+                )
             world.dirty = True

@@ -71,7 +71,11 @@ class Delivery:
 
 def meta_json(payload: dict) -> bytes:
     """Serialise the way Meta's webhook bodies look: ASCII-only, escaped slashes."""
-    return json.dumps(payload, ensure_ascii=True, separators=(",", ":")).replace("/", "\\/").encode("ascii")
+    return (
+        json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
+        .replace("/", "\\/")
+        .encode("ascii")
+    )
 
 
 def sign(body: bytes, app_secret: str) -> str:
@@ -86,7 +90,12 @@ def feed_payload(events: list[SimEvent]) -> dict:
     return {
         "object": "page",
         "entry": [
-            {"id": e.subject_id, "time": int(e.time), "changes": [{"field": "feed", "value": e.payload}]} for e in events
+            {
+                "id": e.subject_id,
+                "time": int(e.time),
+                "changes": [{"field": "feed", "value": e.payload}],
+            }
+            for e in events
         ],
     }
 
@@ -94,14 +103,19 @@ def feed_payload(events: list[SimEvent]) -> dict:
 def messaging_payload(events: list[SimEvent]) -> dict:
     return {
         "object": "page",
-        "entry": [{"id": e.subject_id, "time": int(e.time * 1000), "messaging": [e.payload]} for e in events],
+        "entry": [
+            {"id": e.subject_id, "time": int(e.time * 1000), "messaging": [e.payload]}
+            for e in events
+        ],
     }
 
 
 class WebhookDispatcher:
     """Queues the world's Graph events and delivers them to the callback URL."""
 
-    def __init__(self, config: WebhookConfig | None = None, *, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self, config: WebhookConfig | None = None, *, client: httpx.Client | None = None
+    ) -> None:
         self.config = config
         self._lock = threading.Condition()
         self._pending: collections.deque[SimEvent] = collections.deque(maxlen=50_000)
@@ -156,7 +170,16 @@ class WebhookDispatcher:
                     "X-Hub-Signature": sign_sha1(body, config.app_secret),
                     "X-Hub-Signature-256": sign(body, config.app_secret),
                 }
-                self._queue.append(Delivery(self._next_id, kind, batch[0].subject_id, body, headers, [e.seq for e in batch]))
+                self._queue.append(
+                    Delivery(
+                        self._next_id,
+                        kind,
+                        batch[0].subject_id,
+                        body,
+                        headers,
+                        [e.seq for e in batch],
+                    )
+                )
                 batch = []
             if event is not None:
                 batch.append(event)
@@ -166,7 +189,9 @@ class WebhookDispatcher:
         with self._lock:
             self._package()
             now = time.time()
-            due = [d for d in self._queue if not d.in_flight and (wait_for_retries or d.next_at <= now)]
+            due = [
+                d for d in self._queue if not d.in_flight and (wait_for_retries or d.next_at <= now)
+            ]
             for delivery in due:
                 delivery.in_flight = True
         attempted = []
@@ -224,13 +249,22 @@ class WebhookDispatcher:
         if config is None:
             return {"ok": False, "error": "no webhook configured"}
         challenge = str(random.randint(1_000_000_000, 2_147_483_647))
-        params = {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": config.verify_token}
+        params = {
+            "hub.mode": "subscribe",
+            "hub.challenge": challenge,
+            "hub.verify_token": config.verify_token,
+        }
         try:
             response = httpx.get(config.url, params=params, timeout=config.timeout)
         except httpx.HTTPError as exc:
             return {"ok": False, "error": f"{type(exc).__name__}: {exc}", "challenge": challenge}
         ok = response.status_code == 200 and response.text == challenge
-        return {"ok": ok, "status": response.status_code, "body": response.text[:200], "challenge": challenge}
+        return {
+            "ok": ok,
+            "status": response.status_code,
+            "body": response.text[:200],
+            "challenge": challenge,
+        }
 
     # --- background delivery ------------------------------------------------------------
 

@@ -20,7 +20,9 @@ class Request:
         self.query_string = environ.get("QUERY_STRING", "")
         self.query: list[tuple[str, str]] = parse_qsl(self.query_string, keep_blank_values=True)
         self.headers = {
-            key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")
+            key[5:].replace("_", "-").lower(): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
         }
         if environ.get("CONTENT_TYPE"):
             self.headers["content-type"] = environ["CONTENT_TYPE"]
@@ -34,7 +36,10 @@ class Request:
                     self.json = json.loads(self.body.decode("utf-8"))
                 except (ValueError, UnicodeDecodeError):
                     self.json = None
-            elif content_type in ("application/x-www-form-urlencoded", "") or content_type.startswith("text/"):
+            elif content_type in (
+                "application/x-www-form-urlencoded",
+                "",
+            ) or content_type.startswith("text/"):
                 self.form = parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True)
             elif content_type == "multipart/form-data":
                 self.form = _parse_multipart(self.body, self.headers["content-type"])
@@ -51,7 +56,10 @@ class Request:
     @property
     def host_url(self) -> str:
         scheme = self.environ.get("wsgi.url_scheme", "http")
-        host = self.headers.get("host") or f"{self.environ.get('SERVER_NAME', '127.0.0.1')}:{self.environ.get('SERVER_PORT', '80')}"
+        host = (
+            self.headers.get("host")
+            or f"{self.environ.get('SERVER_NAME', '127.0.0.1')}:{self.environ.get('SERVER_PORT', '80')}"
+        )
         return f"{scheme}://{host}"
 
     def params(self) -> dict[str, Any]:
@@ -98,7 +106,11 @@ class Response:
         self.headers.append((name, value))
 
     def __call__(self, environ: dict, start_response) -> list[bytes]:
-        reason = HTTPStatus(self.status).phrase if self.status in HTTPStatus._value2member_map_ else "Unknown"
+        reason = (
+            HTTPStatus(self.status).phrase
+            if self.status in HTTPStatus._value2member_map_
+            else "Unknown"
+        )
         headers = list(self.headers)
         if not any(k.lower() == "content-length" for k, _ in headers):
             headers.append(("Content-Length", str(len(self.body))))
@@ -106,12 +118,18 @@ class Response:
         return [self.body]
 
 
-def json_response(data: Any, status: int = 200, headers: list[tuple[str, str]] | None = None) -> Response:
+def json_response(
+    data: Any, status: int = 200, headers: list[tuple[str, str]] | None = None
+) -> Response:
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return Response(status, body, [("Content-Type", "application/json; charset=utf-8"), *(headers or [])])
+    return Response(
+        status, body, [("Content-Type", "application/json; charset=utf-8"), *(headers or [])]
+    )
 
 
-def text_response(text: str, status: int = 200, content_type: str = "text/plain; charset=utf-8") -> Response:
+def text_response(
+    text: str, status: int = 200, content_type: str = "text/plain; charset=utf-8"
+) -> Response:
     return Response(status, text.encode("utf-8"), [("Content-Type", content_type)])
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from insyn.triage.normalize import TOKEN_RE, WILDCARDS, skeleton_word
+from insyn.triage.normalize import TOKEN_RE, WILDCARDS, skeleton_token, skeleton_word
 
 LEXICON_DIR = Path(__file__).parent / "data" / "lexicon"
 
@@ -37,12 +37,14 @@ _BRACE_RE = re.compile(r"\{([^{}]*)\}")
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A lexicon match: ``start``/``end`` are offsets in the skeleton view."""
+    """A lexicon match: ``start``/``end`` are offsets in the match view (``Normalized.text``)."""
 
     cls: str
     term: str
     start: int
     end: int
+    first: int  # index of the first and last word of the match in the token list
+    last: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +108,22 @@ def _split_entries(line: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+def _subwords(raw: str) -> list[str]:
+    """Split an entry word the way the text is tokenised ("e-post" -> "e", "post")."""
+    core = raw.strip("*")
+    parts = [m.group() for m in TOKEN_RE.finditer(core.lower())]
+    if len(parts) <= 1:
+        return [raw]
+    parts[0] = ("*" if raw.startswith("*") else "") + parts[0]
+    parts[-1] = parts[-1] + ("*" if raw.endswith("*") and len(raw) > 1 else "")
+    return parts
+
+
 def _pattern(raw: str) -> _Pattern:
     pre, post = raw.startswith("*"), raw.endswith("*") and len(raw) > 1
     word = skeleton_word(raw.strip("*"))
+    if " " in word:  # an entry like "e-post" or "2+1-väg" splits into several words
+        word = ""
     mode = "infix" if pre and post else "suffix" if pre else "prefix" if post else "exact"
     return _Pattern(word, mode)
 
@@ -130,6 +145,7 @@ class Lexicon:
         self._phrase_first: dict[str, list[int]] = defaultdict(list)
         self._phrase_first_affix: list[tuple[_Pattern, int]] = []
         self._all: list[tuple[_Pattern, str, str]] = []
+        self._cache: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[int, ...]]] = {}
         for cls, terms in entries.items():
             for term in dict.fromkeys(terms):
                 self._add(cls, term)
@@ -138,7 +154,7 @@ class Lexicon:
                 table[key] = sorted(set(values))
 
     def _add(self, cls: str, term: str) -> None:
-        words = term.split()
+        words = [w for raw in term.split() for w in _subwords(raw)]
         if len(words) > 1:
             pats = tuple(_pattern(w) for w in words)
             if not all(p.word for p in pats):
@@ -193,33 +209,51 @@ class Lexicon:
     def _masked_hits(self, token: str) -> list[tuple[str, str]]:
         return [(cls, term) for pat, cls, term in self._all if pat.matches_masked(token)]
 
-    def match(self, skeleton: str) -> list[Hit]:
-        """Every hit in a skeleton text, in order of position."""
-        tokens = [(m.group(0), m.start(), m.end()) for m in TOKEN_RE.finditer(skeleton)]
+    def lookup(self, tok: str) -> tuple[str, tuple[tuple[str, str], ...], tuple[int, ...]]:
+        """A word's skeleton, its hits and the phrases that may start at it (memoised)."""
+        cached = self._cache.get(tok)
+        if cached is not None:
+            return cached
+        skel = skeleton_token(tok)
+        pairs = self._word_hits(skel) if WILDCARDS.isdisjoint(skel) else self._masked_hits(skel)
+        starts = list(self._phrase_first.get(skel, ()))
+        starts.extend(idx for pat, idx in self._phrase_first_affix if pat.matches(skel))
+        result = (skel, tuple(dict.fromkeys(pairs)), tuple(starts))
+        if len(self._cache) > 200_000:  # words are Zipf-distributed; a reset is rare and cheap
+            self._cache.clear()
+        self._cache[tok] = result
+        return result
+
+    def tokens(self, text: str) -> list[tuple[str, int, int, tuple[tuple[str, str], ...], tuple[int, ...]]]:
+        """(skeleton, start, end, word hits, phrase starts) for each word of a match view."""
+        lookup = self.lookup
+        out = []
+        for m in TOKEN_RE.finditer(text):
+            skel, pairs, starts = lookup(m.group())
+            out.append((skel, m.start(), m.end(), pairs, starts))
+        return out
+
+    def match(self, text: str, tokens: list | None = None) -> list[Hit]:
+        """Every hit in a match view (``Normalized.text``), in order of position."""
+        if tokens is None:
+            tokens = self.tokens(text)
         hits: list[Hit] = []
         n = len(tokens)
-        pair_index, first_index = self._phrase_pair, self._phrase_first
-        for i, (tok, start, end) in enumerate(tokens):
-            if WILDCARDS.isdisjoint(tok):
-                pairs = self._word_hits(tok)
-            else:
-                pairs = self._masked_hits(tok)
+        pair_index = self._phrase_pair
+        phrases = self._phrases
+        for i, (skel, start, end, pairs, starts) in enumerate(tokens):
             for cls, term in pairs:
-                hits.append(Hit(cls, term, start, end))
-            candidates: list[int] = []
-            if i + 1 < n:
-                candidates.extend(pair_index.get((tok, tokens[i + 1][0]), ()))
-            candidates.extend(first_index.get(tok, ()))
-            for pat, idx in self._phrase_first_affix:
-                if pat.matches(tok):
-                    candidates.append(idx)
-            for idx in candidates:
-                pats, cls, term = self._phrases[idx]
+                hits.append(Hit(cls, term, start, end, i, i))
+            candidates = pair_index.get((skel, tokens[i + 1][0])) if i + 1 < n else None
+            if candidates is None and not starts:
+                continue
+            for idx in (*(candidates or ()), *starts):
+                pats, cls, term = phrases[idx]
                 last = i + len(pats) - 1
                 if last >= n:
                     continue
-                if all(p.matches(tokens[i + k][0]) for k in range(1, len(pats)) for p in (pats[k],)):
-                    hits.append(Hit(cls, term, start, tokens[last][2]))
+                if all(pats[k].matches(tokens[i + k][0]) for k in range(1, len(pats))):
+                    hits.append(Hit(cls, term, start, tokens[last][2], i, last))
         return hits
 
     def terms(self, cls: str) -> list[str]:

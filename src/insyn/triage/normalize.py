@@ -1,19 +1,22 @@
 """Text normalisation that survives how residents (and trolls) really write.
 
-Two views of a text are produced, both with a map back to the original offsets so evidence
-can always be shown on the text the moderator sees:
+A text gets one *match view* with a lazily computed map back to the original offsets, so
+evidence can always be shown on the text the moderator sees:
 
-* ``plain``: lower-cased, invisible characters (zero-width, bidi overrides, variation
-  selectors, soft hyphens) removed, look-alike letters (fullwidth, mathematical bold,
-  Cyrillic/Greek homoglyphs) folded to Latin, typographic quotes/dashes/spaces unified.
-  Features for the models and most rules read this view.
-* ``skeleton``: ``plain`` plus de-obfuscation: spaced letters joined ("h o r a" -> "hora"),
-  leetspeak inside words ("h0ra" -> "hora", "n3kr3r" -> "nekrer") and every run of a repeated
-  letter squeezed to one ("jäääävla" -> "jävla", but also "fitta" -> "fita"). Lexicon entries
-  are squeezed the same way (:func:`skeleton_word`), so matching stays consistent.
+* lower-cased; invisible characters (zero-width, bidi overrides, variation selectors, soft
+  hyphens, tag characters) removed; look-alike letters (fullwidth, mathematical bold,
+  Cyrillic/Greek homoglyphs) folded to Latin; typographic quotes/dashes/spaces unified;
+* spaced-out letters joined ("h o r a", "b.ö.g.a.r" -> "hora", "bögar").
 
-Every step is a single linear pass (``str.translate`` / a regex without nested quantifiers),
-so a megabyte of input costs milliseconds, not minutes.
+Words of that view are then reduced one by one to a *skeleton* (:func:`skeleton_token`):
+leetspeak undone inside words ("h0ra" -> "hora", "n3kr3r" -> "nekrer") and every run of a
+repeated letter squeezed ("jäääävla" -> "jävla", and also "fitta" -> "fita"). Lexicon
+entries are reduced the same way, so both sides meet. Skeletons are memoised per distinct
+word: words are Zipf-distributed, so after a warm-up nearly every word is a cache hit and a
+200-character comment normalises in a few microseconds.
+
+Every step is a single linear pass (``str.translate`` or a regex without nested
+quantifiers), so a megabyte of input costs milliseconds, not minutes.
 """
 
 from __future__ import annotations
@@ -66,6 +69,27 @@ def _fold_table() -> dict[int, str]:
     return table
 
 
+@lru_cache(maxsize=1)
+def _fold_re() -> re.Pattern[str]:
+    """Finds any character the fold table changes (translate is slow; searching is not)."""
+    # As ranges: a character class listing 1,200 single characters is slow to search.
+    parts: list[str] = []
+    codes = sorted(_fold_table())
+    i = 0
+    while i < len(codes):
+        j = i
+        while j + 1 < len(codes) and codes[j + 1] == codes[j] + 1:
+            j += 1
+        lo, hi = re.escape(chr(codes[i])), re.escape(chr(codes[j]))
+        parts.append(lo if i == j else f"{lo}-{hi}")
+        i = j + 1
+    return re.compile("[" + "".join(parts) + "]")
+
+
+def _fold(text: str) -> str:
+    return text.translate(_fold_table()) if _fold_re().search(text) else text
+
+
 @dataclass(frozen=True, slots=True)
 class View:
     """A transformed text and, per character, the index of its source in the original.
@@ -90,33 +114,29 @@ class View:
 
 
 class Normalized:
-    """The original text, its plain and skeleton views, and (lazily) their offset maps.
+    """The original text and its match view; the offset map is built only when asked for.
 
-    Most comments never need an offset (nothing fires), so the views are built with C-level
-    ``re.sub``/``str.translate`` and the offset maps are only computed when evidence is shown.
+    Most comments never need an offset (nothing fires), so the view is built with C-level
+    ``re.sub``/``str.translate`` and the map is computed on the first call to :attr:`view`.
     """
 
-    __slots__ = ("original", "plain_text", "skeleton_text", "_views")
+    __slots__ = ("original", "text", "cased", "_view")
 
-    def __init__(self, original: str, plain_text: str, skeleton_text: str):
+    def __init__(self, original: str, text: str, cased: str):
         self.original = original
-        self.plain_text = plain_text
-        self.skeleton_text = skeleton_text
-        self._views: tuple[View, View] | None = None
-
-    def _mapped(self) -> tuple[View, View]:
-        if self._views is None:
-            plain = plain_view(self.original)
-            self._views = (plain, skeleton_of(plain))
-        return self._views
+        self.text = text
+        # The match view before lower-casing (same length): capitals hint at names.
+        self.cased = cased
+        self._view: View | None = None
 
     @property
-    def plain(self) -> View:
-        return self._mapped()[0]
+    def view(self) -> View:
+        if self._view is None:
+            self._view = match_view(self.original)
+        return self._view
 
-    @property
-    def skeleton(self) -> View:
-        return self._mapped()[1]
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        return self.view.to_original(start, end)
 
 
 def _compose(outer: list[int] | None, inner: list[int] | None) -> list[int] | None:
@@ -183,12 +203,13 @@ def _nfc_with_offsets(text: str) -> tuple[str, list[int]]:
     return "".join(pieces), offsets
 
 
-def _lower_with_offsets(text: str) -> tuple[str, list[int] | None]:
+def _lower1(text: str) -> str:
+    """Lower case, one character for one character."""
     lowered = text.lower()
     if len(lowered) == len(text):
-        return lowered, None
+        return lowered
     # Rare: a character whose lower case is longer ("İ" -> "i̇"). Keep the first char only.
-    return "".join(ch.lower()[0] for ch in text), None
+    return "".join(ch.lower()[0] for ch in text)
 
 
 def plain_view(text: str) -> View:
@@ -197,31 +218,15 @@ def plain_view(text: str) -> View:
         text, offsets = _nfc_with_offsets(text)
     text, inner = _delete_matches(text, _INVISIBLE_RE)
     offsets = _compose(offsets, inner)
-    text, _ = _lower_with_offsets(text)
-    text = text.translate(_fold_table())
-    # A fold may produce an upper-case letter (e.g. a mathematical capital): lower again.
-    if not text.islower() and text.lower() != text and len(text.lower()) == len(text):
-        text = text.lower()
+    text = _lower1(_fold(text))
     return View(text, offsets)
 
 
-# --- skeleton -------------------------------------------------------------------------------
+# --- joining spaced letters and skeletons -------------------------------------------------------
 
 # Three or more single letters/digits separated by one space, dot, hyphen or underscore:
 # "h o r a", "b.ö.g", "n-e-g-e-r". Real Swedish rarely has three one-letter words in a row.
 _SPACED_RE = re.compile(r"(?<![^\W_])[^\W_](?:[ ._\-][^\W_]){2,}(?![^\W_])")
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
-                       "@": "a", "$": "s", "€": "e", "|": "i"})  # fmt: skip
-# A token that mixes letters with leet characters. '@' and '$' only count inside a word so
-# "@Jonas" (a mention) keeps its meaning.
-# A word with a leet character next to a letter. The lookbehind anchors every attempt at a
-# word start, so a long word without leet is scanned once (linear), never from each letter.
-_LEET_TOKEN_RE = re.compile(
-    r"(?<![\w@$€|])[\w@$€|]*?(?:[^\W\d_][013457@$€|]|[013457@$€|][^\W\d_])[\w@$€|]*"
-)
-_LEET_CHARS = frozenset("013457@$€|")
-_HAS_LETTER_RE = re.compile(r"[^\W\d_]")
-_REPEAT_RE = re.compile(r"([^\W\d_])\1+")
 
 
 def _join_spaced(m: re.Match[str]) -> tuple[str, list[int]]:
@@ -229,56 +234,67 @@ def _join_spaced(m: re.Match[str]) -> tuple[str, list[int]]:
     return s[0::2], list(range(0, len(s), 2))
 
 
-def _leet(m: re.Match[str]) -> tuple[str, list[int]]:
-    s = m.group(0)
-    # Only words that mix letters with leet characters; "070", "1488" and "@jonas" stay.
-    body = s[1:] if s[0] == "@" else s
-    if _LEET_CHARS.isdisjoint(body) or _HAS_LETTER_RE.search(body) is None:
-        return s, list(range(len(s)))
-    return s[: len(s) - len(body)] + body.translate(_LEET), list(range(len(s)))
+def match_view(text: str) -> View:
+    """The match view with its offset map (the slow path, used for evidence only)."""
+    plain = plain_view(text)
+    joined, inner = _substitute(plain.text, _SPACED_RE, _join_spaced)
+    return View(joined, _compose(plain.offsets, inner))
 
 
-def _squeeze(m: re.Match[str]) -> tuple[str, list[int]]:
-    return m.group(1), [0]
+# Anything outside ASCII and the Latin-1 letters (where Swedish lives), or a tab: only then
+# are the slower steps needed. Most comments have none.
+_UNUSUAL_RE = re.compile(r"[^\x00-\x08\x0a-\x7f\xc0-\xff]")
 
 
-def skeleton_of(view: View) -> View:
-    text, offsets = view.text, view.offsets
-    text, inner = _substitute(text, _SPACED_RE, _join_spaced)
-    offsets = _compose(offsets, inner)
-    if not _LEET_CHARS.isdisjoint(text):
-        text, inner = _substitute(text, _LEET_TOKEN_RE, _leet)
-        # The leet step is 1:1, so its offsets are the identity and need no composing.
-    text, inner = _substitute(text, _REPEAT_RE, _squeeze)
-    offsets = _compose(offsets, inner)
-    return View(text, offsets)
+def _fast_cased(text: str) -> str:
+    """Invisible characters removed and look-alikes folded, case kept."""
+    if _UNUSUAL_RE.search(text) is None:
+        return text
+    if _COMBINING_RE.search(text):
+        text = unicodedata.normalize("NFC", text)
+    if _INVISIBLE_RE.search(text):
+        text = _INVISIBLE_RE.sub("", text)
+    return _fold(text)
 
 
 def _fast_plain(text: str) -> str:
-    if _COMBINING_RE.search(text):
-        text = unicodedata.normalize("NFC", text)
-    text = _INVISIBLE_RE.sub("", text).lower().translate(_fold_table())
-    return text.lower()
-
-
-def _fast_skeleton(plain: str) -> str:
-    text = _SPACED_RE.sub(lambda m: m.group(0)[0::2], plain)
-    if not _LEET_CHARS.isdisjoint(text):
-        text = _LEET_TOKEN_RE.sub(lambda m: _leet(m)[0], text)
-    return _REPEAT_RE.sub(r"\1", text)
+    return _lower1(_lower1(_fast_cased(text)))
 
 
 def normalize(text: str) -> Normalized:
-    plain = _fast_plain(text)
-    return Normalized(text, plain, _fast_skeleton(plain))
+    text = text if isinstance(text, str) else str(text)
+    cased = _fast_cased(text)
+    if _SPACED_RE.search(cased):
+        cased = _SPACED_RE.sub(lambda m: m.group(0)[0::2], cased)
+    plain = _lower1(cased)
+    return Normalized(text, plain, cased)
 
 
-@lru_cache(maxsize=65536)
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
+                       "@": "a", "$": "s", "€": "e", "|": "i"})  # fmt: skip
+_LEET_CHARS_RE = re.compile(r"[013457@$€|]")
+_LETTER_RE = re.compile(r"[^\W\d_]")
+_REPEAT_RE = re.compile(r"([^\W\d_])\1+")
+
+
+@lru_cache(maxsize=262_144)
+def skeleton_token(token: str) -> str:
+    """Leetspeak undone (only in words that also have letters) and repeated letters squeezed.
+
+    "h0ra" -> "hora", "fitta" -> "fita", "070" and "1488" stay as they are.
+    """
+    if _LEET_CHARS_RE.search(token) and _LETTER_RE.search(token):
+        token = token.translate(_LEET)
+    return _REPEAT_RE.sub(r"\1", token)
+
+
 def skeleton_word(word: str) -> str:
-    """The skeleton form of a lexicon word or phrase (same steps as :func:`skeleton_of`)."""
-    return _fast_skeleton(_fast_plain(word))
+    """The skeleton of a lexicon word or phrase, word by word."""
+    plain = normalize(word).text
+    return " ".join(skeleton_token(m.group()) for m in TOKEN_RE.finditer(plain))
 
 
-# Word tokens; '*' and '#' inside a word are kept because they mask letters ("j*vla").
-TOKEN_RE = re.compile(r"[^\W_](?:[\w*#]*[^\W_])?")
+# Word tokens; '*' and '#' inside a word are kept because they mask letters ("j*vla"), and
+# '@', '$', '€', '|' because they stand for letters ("h@ra", "ka$$a").
+TOKEN_RE = re.compile(r"[^\W_](?:[\w*#@$€|]*[^\W_])?")
 WILDCARDS = frozenset("*#")

@@ -37,16 +37,18 @@ class Span:
 # number: "(?<!\d)" and "(?!\d)" plus a guard against "123-850101-1234"-style ids.
 _PNR_RE = re.compile(r"(?<![\d])(?<!\d[-/.])(\d{8}|\d{6})([-+]?)(\d{4})(?![\d])(?![-/.]\d)")
 
-# Words that make a ten-digit number something else. Looked for in the 30 characters before.
+# Words that make a ten-digit number something else, looked for just before it.
 _NOT_PNR_CONTEXT_RE = re.compile(
-    r"(?:order|ordernr|ordernummer|best[äa]llning|beställningsnummer|faktura|fakturanr|"
-    r"fakturanummer|ocr|kundnr|kundnummer|kund-id|referens|ref|ärende|ärendenr|ärendenummer|"
-    r"dnr|diarienr|diarienummer|bokning|bokningsnr|bokningsnummer|kvitto|avi|avinr|"
-    r"orgnr|org\.nr|organisationsnummer|org\.?\s?nummer|bankgiro|plusgiro|bg|pg|konto|"
-    r"kontonummer|clearing|tracking|sändningsnummer|kollinummer|spårningsnummer|id-nummer|"
-    r"artikelnummer|art\.?nr|serienummer|mätarnummer|anläggningsnummer|avtalsnummer|"
-    r"lägenhetsnummer|objektnummer|fastighetsnummer|registreringsnummer)"
-    r"(?:\s*(?:nr|nummer|no|id))?[\s.:#\-]*(?:(?:är|blev|var|=)[\s:]*)?$",
+    r"(?:(?:order|ordernummer|beställning|beställningsnummer|faktura|fakturanummer|ocr|"
+    r"kundnummer|kund-id|referens|ärende|ärendenummer|diarienummer|bokning|bokningsnummer|kvitto|"
+    r"avi|organisationsnummer|org\.?\s?nummer|bankgiro|plusgiro|konto|kontonummer|clearing|"
+    r"tracking|sändningsnummer|kollinummer|spårningsnummer|id-nummer|artikelnummer|serienummer|"
+    r"mätarnummer|anläggningsnummer|avtalsnummer|lägenhetsnummer|objektnummer|fastighetsnummer|"
+    r"registreringsnummer)(?:s?\s*(?:nr|nummer|no|id)\.?)?"
+    # Abbreviations may end in a dot: "ordernr. 1234", "org.nr. 5560".
+    r"|(?:order|faktura|kund|ärende|diarie|bokning|avi|art|konto|org\.?|reg\.?)\s?(?:nr|no)\.?"
+    r"|dnr\.?|ref\.?|bg\.?|pg\.?|orgnr\.?)"
+    r"[\s:#=\-]*(?:(?:är|blev|var)[\s:]*)?$",
     re.IGNORECASE,
 )
 _PNR_CONTEXT_RE = re.compile(r"(?:person|pers|p|samordnings)[\s.\-]*(?:nr|nummer|n:r)|pnr", re.I)
@@ -274,7 +276,7 @@ _NOT_STREET = frozenset(
 # word start by the lookbehind, so each word is scanned once: linear in the text.
 _STREET_NUM_RE = re.compile(r"(?<![\w:])(?P<word>[^\W\d_][\w:]{2,39}) (?P<num>\d{1,4})(?![\d,.:]\d)(?!\d)")
 _ADDRESS_TAIL_RE = re.compile(
-    r"(?: ?[A-Za-z](?![\w]))?"  # 12B, 12 b
+    r"(?:(?:[A-Za-z]| [A-H])(?![\w]))?"  # 12B, 12b, 12 B (but not "12 i Sörforsen")
     r"(?:,? (?:lgh|lägenhet) \d{3,4})?"
     r"(?:,? \d{3} ?\d{2}(?: [A-ZÅÄÖ][a-zåäö]+(?:-[A-ZÅÄÖ][a-zåäö]+)?)?)?"
 )

@@ -56,7 +56,9 @@ class _Parser:
     def _name(self) -> str:
         self._skip()
         start = self.pos
-        while self.pos < len(self.text) and (self.text[self.pos].isalnum() or self.text[self.pos] in "_"):
+        while self.pos < len(self.text) and (
+            self.text[self.pos].isalnum() or self.text[self.pos] in "_"
+        ):
             self.pos += 1
         if start == self.pos:
             raise FieldSyntaxError(f"expected a field name at {start}")

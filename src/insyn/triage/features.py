@@ -1,0 +1,135 @@
+"""Features for the linear models, shared by training and inference.
+
+Three blocks, each scaled on its own so that 600 character n-grams don't drown a handful of
+lexicon and rule signals:
+
+* ``C:`` character 3-5-grams of each word's skeleton with word boundaries (" jävl", "lar ")
+  catch inflections, compounds and typos the word lists miss; scaled to unit length;
+* ``W:``/``B:``/``F:`` word skeletons, word bigrams and the first word; unit length;
+* ``L:`` lexicon classes present, ``R:`` rules fired, ``K:`` the item kind, ``S:`` span kinds,
+  ``E:`` emojis and ``N:`` a length bucket; value 1 each.
+
+Per-word features are memoised by skeleton, so a comment costs one dictionary lookup per word.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from insyn.triage.rules import Analysis, RuleOutput
+
+CHAR_NGRAMS = (3, 4, 5)
+
+
+def word_char_features(skel: str) -> tuple[str, ...]:
+    padded = f" {skel} "
+    out = []
+    for n in CHAR_NGRAMS:
+        for i in range(len(padded) - n + 1):
+            out.append("C:" + padded[i : i + n])
+    return tuple(out)
+
+
+def _length_bucket(n_tokens: int) -> str:
+    if n_tokens <= 3:
+        return "N:tiny"
+    if n_tokens <= 12:
+        return "N:short"
+    if n_tokens <= 40:
+        return "N:medium"
+    return "N:long"
+
+
+def feature_blocks(a: Analysis, rules: RuleOutput) -> tuple[list[str], list[str], list[str]]:
+    """(char, word, meta) feature names of one analysed text."""
+    chars: list[str] = []
+    words: list[str] = []
+    skels = [t[0] for t in a.tokens]
+    for skel in skels:
+        chars.extend(word_char_features(skel))
+        words.append("W:" + skel)
+    words.extend(f"B:{x} {y}" for x, y in zip(skels, skels[1:], strict=False))
+    if skels:
+        words.append("F:" + skels[0])
+    meta = [f"L:{cls}" for cls in a.by_class]
+    meta.extend(sorted(rules.features))
+    meta.append("K:" + a.kind)
+    meta.extend({"S:" + s.kind for s in a.spans})
+    meta.extend({"E:" + e for e in a.emojis})
+    meta.append(_length_bucket(len(skels)))
+    return chars, words, meta
+
+
+def block_values(n_char: int, n_word: int, n_meta: int) -> tuple[float, float, float]:
+    return (
+        1.0 / math.sqrt(n_char) if n_char else 0.0,
+        1.0 / math.sqrt(n_word) if n_word else 0.0,
+        1.0,
+    )
+
+
+class FeatureSpace:
+    """Maps analysed texts to sparse vectors over a fixed vocabulary (a trained model's)."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        self.index = {name: i for i, name in enumerate(names)}
+        self._word_cache: dict[str, tuple[int, tuple[int, ...], int]] = {}
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def _word(self, skel: str) -> tuple[int, tuple[int, ...], int]:
+        """(word feature id or -1, known char n-gram ids, number of char n-grams)."""
+        cached = self._word_cache.get(skel)
+        if cached is None:
+            grams = word_char_features(skel)
+            get = self.index.get
+            ids = tuple(i for i in map(get, grams) if i is not None)
+            cached = (get("W:" + skel, -1), ids, len(grams))
+            if len(self._word_cache) > 200_000:
+                self._word_cache.clear()
+            self._word_cache[skel] = cached
+        return cached
+
+    def vector(self, a: Analysis, rules: RuleOutput) -> tuple[np.ndarray, np.ndarray]:
+        """Feature ids and values; unknown features are dropped (but still count in scaling)."""
+        get = self.index.get
+        char_ids: list[int] = []
+        word_ids: list[int] = []
+        n_char = n_word = 0
+        skels = [t[0] for t in a.tokens]
+        for skel in skels:
+            wid, cids, n = self._word(skel)
+            char_ids.extend(cids)
+            n_char += n
+            if wid >= 0:
+                word_ids.append(wid)
+        n_word = len(skels)
+        for x, y in zip(skels, skels[1:], strict=False):
+            i = get(f"B:{x} {y}")
+            if i is not None:
+                word_ids.append(i)
+        n_word += max(0, len(skels) - 1)
+        if skels:
+            n_word += 1
+            i = get("F:" + skels[0])
+            if i is not None:
+                word_ids.append(i)
+        meta_names = [f"L:{cls}" for cls in a.by_class]
+        meta_names.extend(rules.features)
+        meta_names.append("K:" + a.kind)
+        meta_names.extend({"S:" + s.kind for s in a.spans})
+        meta_names.extend({"E:" + e for e in a.emojis})
+        meta_names.append(_length_bucket(len(skels)))
+        meta_ids = [i for i in map(get, meta_names) if i is not None]
+        vc, vw, vm = block_values(n_char, n_word, len(meta_names))
+        ids = np.fromiter((*char_ids, *word_ids, *meta_ids), dtype=np.int64)
+        vals = np.empty(len(ids), dtype=np.float32)
+        nc, nw = len(char_ids), len(word_ids)
+        vals[:nc] = vc
+        vals[nc : nc + nw] = vw
+        vals[nc + nw :] = vm
+        return ids, vals

@@ -1,0 +1,186 @@
+"""Triage of one text: rules and spans first, the linear model for the rest, then decisions.
+
+How a label is decided:
+
+* ``moderation`` / content ``sensitive``: set when a *strong* rule fires (a slur, a threat
+  phrase, a person-anchored diagnosis...) or when the model's probability reaches the
+  column's threshold (tuned by cross-validation on the training split). A rule that doubts a
+  label (a slur quoted in order to report it) raises that bar to ``DOUBT_THRESHOLD``.
+* ``sensitive`` from spans: a personnummer/samordningsnummer, phone number, e-mail or street
+  address in the text is personal data whatever the model thinks.
+* ``topic``: the most probable topic; ``wrong_authority``: the most probable authority if it
+  reaches its threshold, else null; ``needs_answer``: the model's probability against its
+  threshold (the authority's own posts never need an answer).
+
+Without a model file (before the first training) everything falls back to the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from insyn.triage.lexicon import Lexicon, default_lexicon
+from insyn.triage.model import NO_AUTHORITY, LinearModel, Scores, load_default
+from insyn.triage.result import Evidence, TriageResult
+from insyn.triage.rules import AUTH_BY_CLASS, Analysis, RuleOutput, analyse, apply_rules
+from insyn.triage.vocab import (
+    AUTHORITIES,
+    CONTENT_SENSITIVE,
+    DEFAULT_TOPIC,
+    KINDS,
+    MODERATION,
+    SENSITIVE,
+    SPAN_SENSITIVE,
+    TOPICS,
+)
+
+RULES_ONLY_VERSION = "rules-only"
+DOUBT_THRESHOLD = 0.9
+
+
+@dataclass(slots=True)
+class Triager:
+    """Triage with one model (or none) and one lexicon; cheap to share between threads."""
+
+    model: LinearModel | None
+    lexicon: Lexicon
+
+    @classmethod
+    def default(cls) -> Triager:
+        return cls(load_default(), default_lexicon())
+
+    @property
+    def version(self) -> str:
+        return self.model.version if self.model else RULES_ONLY_VERSION
+
+    def triage(self, text: str, kind: str = "comment") -> TriageResult:
+        kind = kind if kind in KINDS else "comment"
+        a = analyse(text, kind, self.lexicon)
+        rules = apply_rules(a, self.lexicon)
+        scores = None
+        # A text without a single word (empty, only emojis or punctuation) gives the model
+        # nothing to read; its biases alone would be noise, so only rules and spans decide.
+        if self.model is not None and a.tokens:
+            ids, vals = self.model.space.vector(a, rules)
+            scores = self.model.score(ids, vals)
+        return self._decide(a, rules, scores)
+
+    def triage_many(self, items: Iterable[tuple[str, str]]) -> list[TriageResult]:
+        return [self.triage(text, kind) for text, kind in items]
+
+    # -- decisions ----------------------------------------------------------------------------------
+
+    def _decide(self, a: Analysis, rules: RuleOutput, scores: Scores | None) -> TriageResult:
+        evidence: list[Evidence] = []
+        probs = scores.probs if scores else {}
+        model = self.model
+
+        def model_evidence(fld: str, label: str, column: str) -> Evidence:
+            p = probs[column]
+            feats = model.top_features(scores, column) if model and scores else []
+            detail = ", ".join(_readable(name) for name, _ in feats) or "bias"
+            return Evidence(fld, label, "model", detail, score=p)
+
+        def binary(fld: str, label: str) -> bool:
+            key = (fld, label)
+            column = f"{fld}:{label}"
+            if key in rules.strong and key not in rules.doubt:
+                evidence.extend(rules.strong[key])
+                return True
+            if column not in probs:
+                return False
+            bar = model.threshold(column) if model else 0.5
+            if key in rules.doubt:
+                bar = max(bar, DOUBT_THRESHOLD)
+            if probs[column] >= bar:
+                evidence.extend(rules.weak.get(key, ()))
+                evidence.append(model_evidence(fld, label, column))
+                return True
+            return False
+
+        moderation = [m for m in MODERATION if binary("moderation", m)]
+
+        sensitive_set: set[str] = set()
+        for span in a.spans:
+            label = SPAN_SENSITIVE[span.kind]
+            sensitive_set.add(label)
+            evidence.append(
+                Evidence("sensitive", label, "span", span.kind, span.start, span.end,
+                         a.text[span.start : span.end] if span.end <= len(a.text) else None)
+            )  # fmt: skip
+        for label in CONTENT_SENSITIVE:
+            if binary("sensitive", label):
+                sensitive_set.add(label)
+        sensitive = [s for s in SENSITIVE if s in sensitive_set]
+
+        topic = self._topic(a, probs, evidence, model_evidence)
+        wrong_authority = self._authority(a, rules, probs, evidence, model_evidence)
+        needs_answer = self._needs_answer(a, rules, probs, evidence, model_evidence)
+        return TriageResult(
+            needs_answer=needs_answer,
+            topic=topic,
+            moderation=moderation,
+            sensitive=sensitive,
+            wrong_authority=wrong_authority,
+            spans=list(a.spans),
+            model_version=self.version,
+            evidence=evidence,
+            scores={k: v for k, v in probs.items() if v >= 0.05},
+        )
+
+    def _topic(self, a: Analysis, probs, evidence, model_evidence) -> str:
+        if probs:
+            topic = max(TOPICS, key=lambda t: probs.get(f"topic:{t}", 0.0))
+            evidence.append(model_evidence("topic", topic, f"topic:{topic}"))
+            return topic
+        votes = {t: len(a.by_class.get(f"topic_{t}", ())) for t in TOPICS}
+        best = max(votes, key=votes.get)
+        if votes[best] == 0:
+            return DEFAULT_TOPIC
+        h = a.by_class[f"topic_{best}"][0]
+        s, e, q = a.quote(h.start, h.end)
+        evidence.append(Evidence("topic", best, "rule", f"topic_terms: {h.term}", s, e, q))
+        return best
+
+    def _authority(self, a: Analysis, rules: RuleOutput, probs, evidence, model_evidence) -> str | None:
+        if probs:
+            best = max(AUTHORITIES, key=lambda x: probs.get(f"wrong_authority:{x}", 0.0))
+            column = f"wrong_authority:{best}"
+            bar = self.model.threshold("wrong_authority", 0.5) if self.model else 0.5
+            if probs.get(column, 0.0) >= bar and probs[column] > probs.get(f"wrong_authority:{NO_AUTHORITY}", 0):
+                evidence.extend(rules.weak.get(("wrong_authority", best), ()))
+                evidence.append(model_evidence("wrong_authority", best, column))
+                return best
+            return None
+        counts = {auth: len(a.by_class.get(cls, ())) for cls, auth in AUTH_BY_CLASS.items()}
+        best = max(counts, key=counts.get)
+        if counts[best] >= 2:
+            evidence.extend(rules.weak.get(("wrong_authority", best), ()))
+            return best
+        return None
+
+    def _needs_answer(self, a: Analysis, rules: RuleOutput, probs, evidence, model_evidence) -> bool:
+        if a.kind == "post" or not a.tokens:
+            return False  # the authority's own post, or nothing to answer ("?", "👍")
+        if probs:
+            p = probs["needs_answer"]
+            if p >= (self.model.threshold("needs_answer") if self.model else 0.5):
+                evidence.append(model_evidence("needs_answer", "True", "needs_answer"))
+                return True
+            return False
+        f = rules.features
+        asks = {"R:question_mark", "R:request", "R:felanmalan"} & f
+        if asks and not {"R:rhetorical", "R:resident_reply"} & f:
+            evidence.append(Evidence("needs_answer", "True", "rule", ", ".join(sorted(asks))))
+            return True
+        return False
+
+
+def _readable(feature: str) -> str:
+    """Feature names as a moderator can read them: 'C: jävl' -> 'jävl', 'L:slur' -> 'slur'."""
+    kind, _, value = feature.partition(":")
+    value = value.strip()
+    return {"C": f"…{value}…", "W": f"'{value}'", "B": f"'{value}'", "F": f"starts '{value}'"}.get(
+        kind, f"{kind}:{value}"
+    )

@@ -1,0 +1,485 @@
+"""Rules over lexicon hits: high-precision evidence for labels, and features for the models.
+
+A rule that fires *strong* sets its label whatever the model says (a slur, "vet var du bor",
+a personnummer); a *weak* rule only becomes a feature (``R:<name>``) that the linear model
+weighs against everything else. Hard negatives are handled here because they need
+structure a bag of n-grams can't see:
+
+* quoting a slur to report it ("någon skrev 'X' här, ta bort det") suppresses the slur rules;
+* an insult needs a person as its target: "din idiot" is an attack, "idiotiskt beslut" is
+  criticism of a decision, and harsh words about a named politician's *decisions* stay legal;
+* violent verbs need a target and a future/intent ("ska", "kommer att") to be a threat, and
+  figurative uses ("skjuta upp beslutet", "mord på kulturen", "jag hatar snöröjningen") don't
+  count;
+* sensitive categories need a person anchor ("min mamma har demens", not "demensvården").
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from insyn.triage.lexicon import Hit, Lexicon, default_lexicon
+from insyn.triage.normalize import Normalized, normalize
+from insyn.triage.pii import Span, find_spans
+from insyn.triage.result import Evidence
+from insyn.triage.vocab import AUTHORITIES
+
+# Work per text is capped: the first MAX_ANALYSED characters are read for meaning (about
+# 20 screens of a phone); personal-data spans are still found in the whole text.
+MAX_ANALYSED = 20_000
+
+_SENTENCE_END_RE = re.compile(r"[.!?\n;:]+(?:\s|$)|\n")
+_URL_RE = re.compile(
+    r"(?<![@\w.])(?:https?://[^\s]{2,200}|www\.[^\s]{2,200}|[a-z0-9][\w-]{0,60}\."
+    r"(?:com|se|nu|net|org|io|ly|xyz|shop|info|biz|ru|cn|me|co|app|link|club|top|site|online|"
+    r"store|live|tv|cc|gg)\b(?:/[^\s]{0,200})?)",
+    re.IGNORECASE,
+)
+_EMOJI_RE = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2B55]")
+_AGE_RE = re.compile(
+    r"\b\d{1,2} ?(?:år|års|mån|månader)\b|\b\d{1,2}-?åring|\b(?:klass|årskurs|åk) ?\d|\b\d[a-f]\b"
+)
+_QUOTES = "\"'«»”“`´"
+
+AUTH_BY_CLASS = {
+    "auth_polisen": "Polisen",
+    "auth_forsakringskassan": "Försäkringskassan",
+    "auth_skatteverket": "Skatteverket",
+    "auth_regionen": "Regionen",
+    "auth_trafikverket": "Trafikverket",
+    "auth_arbetsformedlingen": "Arbetsförmedlingen",
+    "auth_migrationsverket": "Migrationsverket",
+    "auth_lansstyrelsen": "Länsstyrelsen",
+}
+assert set(AUTH_BY_CLASS.values()) == set(AUTHORITIES)
+
+# Words that can't be a name even when capitalised mid-sentence.
+_NOT_NAMES = frozenset(
+    "jag du han hon vi ni de dem kommunen regionen polisen staten sverige svenska hej tack mvh "
+    "facebook instagram gud herregud ok okej nej ja".split()
+)
+_SECOND_PERSON = frozenset("du dig din dit dina ni er era eran ert".split())  # skeletons
+_FUTURE = frozenset("ska skal komer kommer tänker tanker tänk måste vill".split())
+_IMPERATIVE_CRIME = frozenset(
+    "brän spräng döda skjut häng sno stjäl krosa slå mörda tänd sät plundra råna vandalisera "
+    "misshandla spöa elda attackera storma".split()
+)
+
+
+@dataclass(slots=True)
+class Analysis:
+    """One text, read once: normalised view, words, lexicon hits, spans and sentences."""
+
+    text: str
+    kind: str
+    norm: Normalized
+    tokens: list[tuple]
+    hits: list[Hit]
+    by_class: dict[str, list[Hit]]
+    spans: list[Span]
+    sentence_starts: list[int]
+    urls: int
+    emojis: list[str]
+
+    def sentence(self, token_index: int) -> int:
+        return bisect_right(self.sentence_starts, self.tokens[token_index][1]) - 1
+
+    def has(self, cls: str) -> bool:
+        return cls in self.by_class
+
+    def quote(self, start: int, end: int) -> tuple[int, int, str]:
+        """Original offsets and text of a match-view span."""
+        s, e = self.norm.to_original(start, end)
+        return s, e, self.text[s:e]
+
+
+def analyse(text: str, kind: str = "comment", lexicon: Lexicon | None = None) -> Analysis:
+    lexicon = lexicon or default_lexicon()
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    head = text[:MAX_ANALYSED]
+    norm = normalize(head)
+    tokens = lexicon.tokens(norm.text)
+    hits = lexicon.match(norm.text, tokens)
+    by_class: dict[str, list[Hit]] = defaultdict(list)
+    for h in hits:
+        by_class[h.cls].append(h)
+    starts = [0]
+    starts.extend(m.end() for m in _SENTENCE_END_RE.finditer(norm.text))
+    return Analysis(
+        text=head,
+        kind=kind,
+        norm=norm,
+        tokens=tokens,
+        hits=hits,
+        by_class=dict(by_class),
+        spans=find_spans(text),
+        sentence_starts=starts,
+        urls=len(_URL_RE.findall(head)) if "." in head else 0,
+        emojis=_EMOJI_RE.findall(head),
+    )
+
+
+@dataclass(slots=True)
+class RuleOutput:
+    strong: dict[tuple[str, str], list[Evidence]] = field(default_factory=lambda: defaultdict(list))
+    weak: dict[tuple[str, str], list[Evidence]] = field(default_factory=lambda: defaultdict(list))
+    features: set[str] = field(default_factory=set)
+    # Labels a rule argues against (a quoted slur being reported): the model needs more
+    # confidence to set them.
+    doubt: set[tuple[str, str]] = field(default_factory=set)
+
+    def fire(self, a: Analysis, fld: str, label: str, rule: str, hit: Hit | None, strong: bool) -> None:
+        self.features.add(f"R:{rule}")
+        detail = rule if hit is None else f"{rule}: {hit.term}"
+        if hit is not None:
+            s, e, q = a.quote(hit.start, hit.end)
+            ev = Evidence(fld, label, "rule", detail, s, e, q)
+        else:
+            ev = Evidence(fld, label, "rule", detail)
+        (self.strong if strong else self.weak)[(fld, label)].append(ev)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _same_sentence(a: Analysis, h1: Hit, h2: Hit) -> bool:
+    return a.sentence(h1.first) == a.sentence(h2.first)
+
+
+def _near(h1: Hit, h2: Hit, before: int, after: int) -> bool:
+    """h2 starts within ``before`` words before h1 or ``after`` words after it."""
+    return h1.first - before <= h2.first <= h1.last + after and h2 is not h1
+
+
+def _is_name(a: Analysis, i: int) -> bool:
+    """A capitalised word that isn't the first of its sentence (or is followed by a verb)."""
+    skel, start, end = a.tokens[i][0], a.tokens[i][1], a.tokens[i][2]
+    word = a.norm.cased[start:end]
+    if len(word) < 2 or not word[0].isupper() or not word[1:].islower() or skel in _NOT_NAMES:
+        return False
+    if a.tokens[i][3]:  # a lexicon word ("Kommunalrådet", "Polisen") is not a name here
+        classes = {c for c, _ in a.tokens[i][3]}
+        if classes - {"person_target", "person_anchor"}:
+            return False
+    first_of_sentence = a.sentence_starts[bisect_right(a.sentence_starts, start) - 1]
+    if a.norm.text[first_of_sentence:start].strip(" \"'(-") == "":
+        nxt = a.tokens[i + 1][0] if i + 1 < len(a.tokens) else ""
+        return nxt in ("är", "har", "som", "ska", "borde", "och", "skrev", "tycker")
+    return True
+
+
+def _names(a: Analysis) -> list[int]:
+    return [i for i in range(len(a.tokens)) if _is_name(a, i)]
+
+
+def _quoted(a: Analysis, h: Hit) -> bool:
+    """The hit sits between quote marks on its line."""
+    text = a.norm.text
+    line_start = text.rfind("\n", 0, h.start) + 1
+    before = sum(text.count(q, line_start, h.start) for q in _QUOTES)
+    return before % 2 == 1 or (h.start > 0 and text[h.start - 1] in _QUOTES)
+
+
+def _reported(a: Analysis, h: Hit) -> bool:
+    """The word is quoted or cited in order to report it (hard negative for slurs)."""
+    if not a.has("report_action") and not a.has("report_verb"):
+        return False
+    verbs = a.by_class.get("report_verb", ())
+    cited = any(v.last < h.first and h.first - v.last <= 8 for v in verbs)
+    return (cited or _quoted(a, h)) and (a.has("report_action") or cited and _quoted(a, h))
+
+
+def _targets(a: Analysis) -> list[int]:
+    """Word indices pointing at a person: second person, roles, names."""
+    out = [h.first for h in a.by_class.get("person_target", ())]
+    out.extend(_names(a))
+    return out
+
+
+def _figurative_near(a: Analysis, h: Hit) -> bool:
+    return any(f.first <= h.last and h.first <= f.last for f in a.by_class.get("figurative", ()))
+
+
+# --- moderation ------------------------------------------------------------------------------------
+
+
+def _hate(a: Analysis, out: RuleOutput, lex: Lexicon) -> None:
+    field_, label = "moderation", "hets_mot_folkgrupp"
+    for h in a.by_class.get("slur", ()):
+        if _reported(a, h):
+            out.doubt.add((field_, label))
+            out.features.add("R:slur_reported")
+            continue
+        out.fire(a, field_, label, "slur", h, strong=True)
+    groups = a.by_class.get("group", []) + a.by_class.get("slur_weak", [])
+    if not groups:
+        if a.has("expel"):
+            out.fire(a, field_, label, "expel_no_group", a.by_class["expel"][0], strong=False)
+        return
+    stems = _group_stems(lex)
+    heads = _curse_heads(lex)
+    contempt = [
+        h for cls in ("dehumanize", "expel", "curse_head", "insult", "defame")
+        for h in a.by_class.get(cls, ())
+    ]
+    for g in groups:
+        skel = a.tokens[g.first][0]
+        # A compound: group stem + curse/insult head ("muslimäckel", "somalipack").
+        for n in range(3, min(len(skel) - 2, 14) + 1):
+            if skel[:n] in stems and (skel[n:] in heads or skel[n:].startswith(("jävl", "djävl"))):
+                if _reported(a, g):
+                    out.doubt.add((field_, label))
+                    break
+                out.fire(a, field_, label, "group_compound", g, strong=True)
+                break
+        for c in contempt:
+            if c.first == g.first and c.cls != "curse_head":
+                continue
+            if _same_sentence(a, g, c) or _near(g, c, 6, 8):
+                if _reported(a, c) or _figurative_near(a, c):
+                    out.doubt.add((field_, label))
+                    continue
+                strong = c.cls in ("dehumanize", "expel") or g.cls == "slur_weak"
+                out.fire(a, field_, label, f"group_{c.cls}", c, strong=strong)
+                break
+    if a.has("slur_weak") and not out.strong.get((field_, label)):
+        out.fire(a, field_, label, "slur_weak", a.by_class["slur_weak"][0], strong=False)
+
+
+def _group_stems(lex: Lexicon) -> frozenset[str]:
+    return _cached_terms(lex, "group_stem")
+
+
+def _curse_heads(lex: Lexicon) -> frozenset[str]:
+    return _cached_terms(lex, "curse_head")
+
+
+_TERM_CACHE: dict[tuple[int, str], frozenset[str]] = {}
+
+
+def _cached_terms(lex: Lexicon, cls: str) -> frozenset[str]:
+    key = (id(lex), cls)
+    if key not in _TERM_CACHE:
+        from insyn.triage.normalize import skeleton_word
+
+        _TERM_CACHE[key] = frozenset(skeleton_word(t.strip("*")) for t in lex.terms(cls))
+    return _TERM_CACHE[key]
+
+
+def _personal_attack(a: Analysis, out: RuleOutput) -> None:
+    field_, label = "moderation", "personangrepp_fortal"
+    insults = a.by_class.get("insult", [])
+    defames = a.by_class.get("defame", [])
+    if not insults and not defames:
+        return
+    targets = _targets(a)
+    second = [i for i, t in enumerate(a.tokens) if t[0] in _SECOND_PERSON]
+    for h in insults:
+        if _reported(a, h):
+            out.doubt.add((field_, label))
+            continue
+        # "du är en idiot", "din jävla idiot", "ni är patetiska": second person close before.
+        if any(0 <= h.first - i <= 4 for i in second) or any(0 <= i - h.last <= 2 for i in second):
+            out.fire(a, field_, label, "insult_second_person", h, strong=True)
+            return
+        if any(0 <= h.first - i <= 5 for i in targets):
+            out.fire(a, field_, label, "insult_person", h, strong=True)
+            return
+        out.fire(a, field_, label, "insult_untargeted", h, strong=False)
+    for h in defames:
+        sent = a.sentence(h.first)
+        if any(a.sentence(i) == sent and i != h.first for i in targets):
+            out.fire(a, field_, label, "defamation_person", h, strong=len(defames) > 1 or bool(insults))
+            return
+        out.fire(a, field_, label, "defamation_untargeted", h, strong=False)
+
+
+def _sexism(a: Analysis, out: RuleOutput) -> None:
+    field_, label = "moderation", "sexism_trakasserier"
+    slurs = a.by_class.get("sexist_slur", [])
+    harass = a.by_class.get("sexual_harass", [])
+    targets = _targets(a)
+    for h in slurs:
+        if _reported(a, h):
+            out.doubt.add((field_, label))
+            continue
+        targeted = any(abs(h.first - i) <= 5 for i in targets)
+        out.fire(a, field_, label, "sexist_slur", h, strong=targeted)
+    for h in harass:
+        if " " in h.term and h.term.split()[0] in ("kvinnor", "tjejer", "kärringar", "typiskt"):
+            out.fire(a, field_, label, "sexist_generalisation", h, strong=True)
+            continue
+        targeted = any(abs(h.first - i) <= 6 for i in targets)
+        strong = targeted and (" " in h.term or len(harass) > 1)
+        out.fire(a, field_, label, "sexual_remark", h, strong=strong)
+
+
+def _threat(a: Analysis, out: RuleOutput) -> None:
+    field_, label = "moderation", "olaga_hot"
+    for h in a.by_class.get("threat_phrase", ()):
+        if _figurative_near(a, h) or _reported(a, h):
+            continue
+        out.fire(a, field_, label, "threat_phrase", h, strong=True)
+        return
+    verbs = a.by_class.get("threat_verb", [])
+    weapons = a.by_class.get("weapon", [])
+    if not verbs and not weapons and not a.has("threat_weak"):
+        return
+    targets = set(_targets(a))
+    future = [i for i, t in enumerate(a.tokens) if t[0] in _FUTURE]
+    for h in verbs + weapons:
+        if _figurative_near(a, h):
+            out.features.add("R:violent_word_figurative")
+            continue
+        sent = a.sentence(h.first)
+        has_target = any(a.sentence(i) == sent for i in targets)
+        has_future = any(a.sentence(i) == sent and i <= h.first for i in future)
+        if has_target and has_future:
+            out.fire(a, field_, label, "violence_future_target", h, strong=True)
+            return
+        if has_target or has_future:
+            out.fire(a, field_, label, "violence_partial", h, strong=False)
+    for h in a.by_class.get("threat_weak", ()):
+        out.fire(a, field_, label, "threat_weak", h, strong=False)
+
+
+def _incitement(a: Analysis, out: RuleOutput) -> None:
+    field_, label = "moderation", "uppmaning_till_brott"
+    for h in a.by_class.get("incite", ()):
+        if _figurative_near(a, h) or _reported(a, h):
+            continue
+        out.fire(a, field_, label, "incite_phrase", h, strong=True)
+        return
+    acts = a.by_class.get("crime_act", [])
+    if not acts:
+        return
+    for h in acts:
+        if _figurative_near(a, h):
+            continue
+        sent = a.sentence(h.first)
+        # An imperative crime verb opening its sentence: "Bränn ner skiten."
+        first_tok = next(i for i in range(len(a.tokens)) if a.sentence(i) == sent)
+        if h.first == first_tok and a.tokens[h.first][0] in _IMPERATIVE_CRIME:
+            out.fire(a, field_, label, "imperative_crime", h, strong=True)
+            return
+        for f in a.by_class.get("incite_frame", ()):
+            if a.sentence(f.first) == sent and f.first < h.first:
+                out.fire(a, field_, label, "exhortation_crime", h, strong=True)
+                return
+    out.fire(a, field_, label, "crime_word", acts[0], strong=False)
+
+
+def _gore(a: Analysis, out: RuleOutput) -> None:
+    gore = a.by_class.get("gore", [])
+    for h in gore:
+        strong = " " in h.term or len(gore) > 1
+        out.fire(a, "moderation", "olaga_valdsskildring", "graphic_violence", h, strong=strong)
+        if strong:
+            return
+
+
+def _porn(a: Analysis, out: RuleOutput) -> None:
+    for h in a.by_class.get("child_sexual", ()):
+        out.fire(a, "moderation", "pornografi", "child_sexual_content", h, strong=True)
+        return
+    porn = a.by_class.get("porn", [])
+    if porn:
+        strong = a.urls > 0 or len({h.term for h in porn}) > 1
+        out.fire(a, "moderation", "pornografi", "porn_terms", porn[0], strong=strong)
+
+
+def _spam_copyright(a: Analysis, out: RuleOutput) -> None:
+    spam = a.by_class.get("spam", [])
+    if a.urls:
+        out.features.add("R:url")
+        if a.urls > 1:
+            out.features.add("R:urls")
+    if spam:
+        distinct = len({h.term for h in spam})
+        strong = (a.urls > 0 and distinct >= 1) or distinct >= 3
+        out.fire(a, "moderation", "spam", "commercial_terms", spam[0], strong=strong)
+    copy = a.by_class.get("copyright", [])
+    if copy:
+        distinct = len({h.term for h in copy})
+        strong = (a.urls > 0 and distinct >= 1) or distinct >= 2
+        out.fire(a, "moderation", "upphovsratt", "copyright_terms", copy[0], strong=strong)
+    if len(a.text) > 1500 and "©" in a.text:
+        out.fire(a, "moderation", "upphovsratt", "long_copyrighted_text", None, strong=False)
+
+
+# --- sensitive, authority, dialogue cues --------------------------------------------------------
+
+
+def _sensitive(a: Analysis, out: RuleOutput) -> None:
+    anchors = {h.first for h in a.by_class.get("person_anchor", ())}
+    anchors.update(_names(a))
+    anchor_sents = {a.sentence(i) for i in anchors}
+    for cls, label in (("health", "halsa"), ("social_case", "socialtjanst_arende"), ("economy", "ekonomi")):
+        for h in a.by_class.get(cls, ()):
+            if a.sentence(h.first) in anchor_sents:
+                out.fire(a, "sensitive", label, f"{cls}_about_person", h, strong=False)
+                break
+        else:
+            if cls in a.by_class:
+                out.features.add(f"R:{cls}_general")
+    children = a.by_class.get("child", [])
+    if children:
+        problem = a.by_class.get("child_problem", [])
+        names = set(_names(a))
+        for h in children:
+            sent = a.sentence(h.first)
+            detail = any(a.sentence(p.first) == sent for p in problem)
+            named = any(h.last < i <= h.last + 2 for i in names)
+            aged = _AGE_RE.search(a.norm.text, max(0, h.start - 40), min(len(a.norm.text), h.end + 60))
+            if detail or named or aged:
+                out.fire(a, "sensitive", "barn", "child_identifiable", h, strong=False)
+                break
+
+
+def _authority(a: Analysis, out: RuleOutput) -> None:
+    for cls, auth in AUTH_BY_CLASS.items():
+        hits = a.by_class.get(cls)
+        if hits:
+            out.fire(a, "wrong_authority", auth, f"{cls}_terms", hits[0], strong=False)
+
+
+def _dialogue(a: Analysis, out: RuleOutput) -> None:
+    f = out.features
+    text = a.norm.text
+    if "?" in text:
+        f.add("R:question_mark")
+        if text.rstrip().endswith("?"):
+            f.add("R:ends_with_question")
+    for cls in ("question_word", "question_modal"):
+        for h in a.by_class.get(cls, ()):
+            if a.tokens[h.first][1] in a.sentence_starts or h.first == 0:
+                f.add(f"R:{cls}_opens_sentence")
+                break
+    if a.tokens and a.norm.text.lstrip().startswith("@"):
+        f.add("R:mention_first")
+    for cls in ("request", "felanmalan", "praise", "rhetorical", "resident_reply"):
+        if cls in a.by_class:
+            f.add(f"R:{cls}")
+    if a.emojis and len(a.tokens) == 0:
+        f.add("R:only_emoji")
+
+
+def apply_rules(a: Analysis, lexicon: Lexicon | None = None) -> RuleOutput:
+    lex = lexicon or default_lexicon()
+    out = RuleOutput()
+    _hate(a, out, lex)
+    _personal_attack(a, out)
+    _sexism(a, out)
+    _threat(a, out)
+    _incitement(a, out)
+    _gore(a, out)
+    _porn(a, out)
+    _spam_copyright(a, out)
+    _sensitive(a, out)
+    _authority(a, out)
+    _dialogue(a, out)
+    return out

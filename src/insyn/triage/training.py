@@ -1,0 +1,285 @@
+"""Training the linear models from the example set (and moderators' decisions).
+
+``train()`` is what ``insyn triage train`` runs. It reads every example file, keeps the dev
+split out (never trained on), adds the moderators' decisions passed in, fits one logistic
+regression per column with scikit-learn, picks decision thresholds by 5-fold cross-validation
+*on the training split* (with the strong rules in the loop, since they decide together), and
+writes a new model file whose version is the date plus a hash of the training data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold
+
+from insyn.triage.dataset import Example, fingerprint, from_dicts, load_examples, split
+from insyn.triage.features import block_values, feature_blocks
+from insyn.triage.lexicon import Lexicon, default_lexicon
+from insyn.triage.model import FORMAT, MODEL_DIR, NO_AUTHORITY, LinearModel
+from insyn.triage.rules import analyse, apply_rules
+from insyn.triage.vocab import AUTHORITIES, CONTENT_SENSITIVE, MODERATION, TOPICS
+
+BINARY_C = 4.0
+MULTI_C = 20.0
+MIN_DF = 2
+# Recall matters more than precision for these: a missed threat or a missed piece of
+# personal data is worse than one extra item in the moderator's queue.
+RECALL_FIRST = {"moderation:hets_mot_folkgrupp", "moderation:olaga_hot"} | {
+    f"sensitive:{s}" for s in CONTENT_SENSITIVE
+}
+
+COLUMNS: list[str] = (
+    ["needs_answer"]
+    + [f"topic:{t}" for t in TOPICS]
+    + [f"moderation:{m}" for m in MODERATION]
+    + [f"sensitive:{s}" for s in CONTENT_SENSITIVE]
+    + [f"wrong_authority:{NO_AUTHORITY}"]
+    + [f"wrong_authority:{a}" for a in AUTHORITIES]
+)
+BINARY_COLUMNS = ["needs_answer"] + [c for c in COLUMNS if c.startswith(("moderation:", "sensitive:"))]
+
+
+@dataclass(slots=True)
+class Featurized:
+    rows: list[tuple[list[str], list[str], list[str]]]
+    strong: list[set[str]]  # columns a strong rule set for each example
+    doubt: list[set[str]]
+
+
+def featurize(examples: Sequence[Example], lexicon: Lexicon) -> Featurized:
+    rows, strong, doubt = [], [], []
+    for ex in examples:
+        a = analyse(ex.text, ex.kind, lexicon)
+        r = apply_rules(a, lexicon)
+        rows.append(feature_blocks(a, r))
+        strong.append({f"{f}:{label}" for (f, label) in r.strong})
+        doubt.append({f"{f}:{label}" for (f, label) in r.doubt})
+    return Featurized(rows, strong, doubt)
+
+
+def build_vocabulary(rows: Iterable[tuple[list[str], list[str], list[str]]]) -> list[str]:
+    df: Counter[str] = Counter()
+    meta: set[str] = set()
+    for chars, words, metas in rows:
+        df.update(set(chars) | set(words))
+        meta.update(metas)
+    names = sorted(n for n, c in df.items() if c >= MIN_DF)
+    return names + sorted(meta)
+
+
+def to_matrix(rows: Sequence[tuple[list[str], list[str], list[str]]], names: list[str]) -> sparse.csr_matrix:
+    index = {n: i for i, n in enumerate(names)}
+    data: list[float] = []
+    cols: list[int] = []
+    indptr = [0]
+    for chars, words, metas in rows:
+        vc, vw, vm = block_values(len(chars), len(words), len(metas))
+        for block, v in ((chars, vc), (words, vw), (metas, vm)):
+            for name in block:
+                i = index.get(name)
+                if i is not None:
+                    cols.append(i)
+                    data.append(v)
+        indptr.append(len(cols))
+    m = sparse.csr_matrix((data, cols, indptr), shape=(len(rows), len(names)), dtype=np.float64)
+    m.sum_duplicates()
+    return m
+
+
+def targets(examples: Sequence[Example]) -> dict[str, np.ndarray]:
+    y: dict[str, np.ndarray] = {"needs_answer": np.array([e.needs_answer for e in examples], dtype=int)}
+    for m in MODERATION:
+        y[f"moderation:{m}"] = np.array([m in e.moderation for e in examples], dtype=int)
+    for s in CONTENT_SENSITIVE:
+        y[f"sensitive:{s}"] = np.array([s in e.sensitive for e in examples], dtype=int)
+    y["topic"] = np.array([e.topic for e in examples])
+    y["wrong_authority"] = np.array([e.wrong_authority or NO_AUTHORITY for e in examples])
+    return y
+
+
+def _fit_binary(x: sparse.csr_matrix, y: np.ndarray) -> tuple[np.ndarray, float]:
+    if y.sum() == 0:
+        return np.zeros(x.shape[1]), -8.0
+    if y.sum() == len(y):
+        return np.zeros(x.shape[1]), 8.0
+    clf = LogisticRegression(C=BINARY_C, solver="liblinear", class_weight="balanced", max_iter=2000)
+    clf.fit(x, y)
+    return clf.coef_[0], float(clf.intercept_[0])
+
+
+def _fit_multi(x: sparse.csr_matrix, y: np.ndarray, labels: list[str], balanced: bool = False):
+    """Weights (n_features, len(labels)) and biases; absent classes get a very low bias."""
+    w = np.zeros((x.shape[1], len(labels)))
+    b = np.full(len(labels), -8.0)
+    present = sorted(set(y))
+    if len(present) == 1:
+        b[labels.index(present[0])] = 8.0
+        return w, b
+    clf = LogisticRegression(C=MULTI_C, max_iter=3000, class_weight="balanced" if balanced else None)
+    clf.fit(x, y)
+    for k, cls in enumerate(clf.classes_):
+        j = labels.index(cls)
+        w[:, j] = clf.coef_[k]
+        b[j] = clf.intercept_[k]
+    return w, b
+
+
+def fit(x: sparse.csr_matrix, y: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """All columns: weights (n_features, len(COLUMNS)) and biases."""
+    weights = np.zeros((x.shape[1], len(COLUMNS)), dtype=np.float64)
+    bias = np.zeros(len(COLUMNS))
+    for col in BINARY_COLUMNS:
+        j = COLUMNS.index(col)
+        weights[:, j], bias[j] = _fit_binary(x, y[col])
+    for head, labels in (("topic", list(TOPICS)), ("wrong_authority", [NO_AUTHORITY, *AUTHORITIES])):
+        cols = [COLUMNS.index(f"{head}:{lab}") for lab in labels]
+        w, b = _fit_multi(x, y[head], labels)
+        weights[:, cols] = w
+        bias[cols] = b
+    return weights, bias
+
+
+def _probabilities(x: sparse.csr_matrix, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    raw = np.asarray(x @ weights) + bias
+    probs = np.empty_like(raw)
+    for j, col in enumerate(COLUMNS):
+        if not col.startswith(("topic:", "wrong_authority:")):
+            probs[:, j] = 1 / (1 + np.exp(-np.clip(raw[:, j], -30, 30)))
+    for head in ("topic", "wrong_authority"):
+        cols = [j for j, c in enumerate(COLUMNS) if c.startswith(head + ":")]
+        z = raw[:, cols] - raw[:, cols].max(axis=1, keepdims=True)
+        e = np.exp(z)
+        probs[:, cols] = e / e.sum(axis=1, keepdims=True)
+    return probs
+
+
+def cross_val_probabilities(x: sparse.csr_matrix, y: dict[str, np.ndarray], folds: int = 5) -> np.ndarray:
+    out = np.zeros((x.shape[0], len(COLUMNS)))
+    for tr, te in KFold(folds, shuffle=True, random_state=0).split(np.arange(x.shape[0])):
+        w, b = fit(x[tr], {k: v[tr] for k, v in y.items()})
+        out[te] = _probabilities(x[te], w, b)
+    return out
+
+
+def _f_beta(tp: int, fp: int, fn: int, beta: float) -> float:
+    if tp == 0:
+        return 0.0
+    p, r = tp / (tp + fp), tp / (tp + fn)
+    b2 = beta * beta
+    return (1 + b2) * p * r / (b2 * p + r)
+
+
+def tune_thresholds(
+    probs: np.ndarray, y: dict[str, np.ndarray], strong: list[set[str]], doubt: list[set[str]]
+) -> dict[str, float]:
+    grid = np.round(np.arange(0.05, 0.951, 0.025), 3)
+    thresholds: dict[str, float] = {}
+    for col in BINARY_COLUMNS:
+        j = COLUMNS.index(col)
+        truth = y[col].astype(bool)
+        if truth.sum() < 3:
+            thresholds[col] = 0.5
+            continue
+        forced = np.array([col in s and col not in d for s, d in zip(strong, doubt, strict=True)])
+        beta = 2.0 if col in RECALL_FIRST else 1.0
+        best_t, best_f = 0.5, -1.0
+        for t in grid:
+            pred = forced | (probs[:, j] >= t)
+            tp = int((pred & truth).sum())
+            f = _f_beta(tp, int((pred & ~truth).sum()), int((~pred & truth).sum()), beta)
+            if f > best_f + 1e-9:
+                best_t, best_f = float(t), f
+        thresholds[col] = best_t
+    # wrong_authority: the best authority must reach a probability bar.
+    auth_cols = [COLUMNS.index(f"wrong_authority:{a}") for a in AUTHORITIES]
+    none_col = COLUMNS.index(f"wrong_authority:{NO_AUTHORITY}")
+    truth = y["wrong_authority"]
+    best_t, best_f = 0.5, -1.0
+    for t in grid:
+        tp = fp = fn = 0
+        for i in range(len(truth)):
+            k = int(np.argmax(probs[i, auth_cols]))
+            p = probs[i, auth_cols[k]]
+            pred = AUTHORITIES[k] if p >= t and p > probs[i, none_col] else NO_AUTHORITY
+            if pred != NO_AUTHORITY and pred == truth[i]:
+                tp += 1
+            else:
+                fp += pred != NO_AUTHORITY
+                fn += truth[i] != NO_AUTHORITY
+        f = _f_beta(tp, fp, fn, 1.0)
+        if f > best_f + 1e-9:
+            best_t, best_f = float(t), f
+    thresholds["wrong_authority"] = best_t
+    return thresholds
+
+
+@dataclass(slots=True)
+class TrainResult:
+    version: str
+    path: Path
+    n_train: int
+    n_dev: int
+    n_extra: int
+    n_features: int
+
+
+def train(
+    extra_examples: Iterable[dict[str, Any]] = (),
+    out_dir: Path | str | None = None,
+    *,
+    examples_dir: Path | None = None,
+    lexicon: Lexicon | None = None,
+    today: dt.date | None = None,
+) -> TrainResult:
+    """Retrain from the example set plus ``extra_examples`` and write a new model version.
+
+    ``extra_examples`` are moderators' decisions as dicts in the example schema; they are
+    validated strictly and always used for training (they are not part of the dev split).
+    The model is written to ``out_dir`` (default: the package's ``models/`` folder).
+    """
+    lexicon = lexicon or default_lexicon()
+    examples = load_examples(examples_dir)
+    extra = from_dicts(extra_examples)
+    train_set, dev_set = split(examples)
+    train_set = train_set + extra
+    if not train_set:
+        raise ValueError("no training examples")
+    feats = featurize(train_set, lexicon)
+    names = build_vocabulary(feats.rows)
+    x = to_matrix(feats.rows, names)
+    y = targets(train_set)
+    probs = cross_val_probabilities(x, y)
+    thresholds = tune_thresholds(probs, y, feats.strong, feats.doubt)
+    weights, bias = fit(x, y)
+    # Drop features whose weights are all negligible: a smaller file, the same scores.
+    keep = np.abs(weights).max(axis=1) >= 1e-3
+    names = [n for n, k in zip(names, keep, strict=True) if k]
+    weights = weights[keep]
+    digest = fingerprint(train_set)
+    day = (today or dt.datetime.now(dt.UTC).date()).strftime("%Y%m%d")
+    version = f"{day}-{digest[:10]}"
+    meta = {
+        "format": FORMAT,
+        "version": version,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "training_data_sha256": digest,
+        "n_train": len(train_set),
+        "n_extra": len(extra),
+        "n_dev_held_out": len(dev_set),
+        "columns": COLUMNS,
+        "thresholds": thresholds,
+        "hyperparameters": {"binary_C": BINARY_C, "multi_C": MULTI_C, "min_df": MIN_DF},
+        "features": names,
+    }
+    model = LinearModel(meta, weights.astype(np.float32), bias.astype(np.float32))
+    path = model.save(Path(out_dir) if out_dir else MODEL_DIR)
+    return TrainResult(version, path, len(train_set), len(dev_set), len(extra), len(names))

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from insyn.triage.lexicon import Lexicon, default_lexicon, parse_lexicon_text
+from insyn.triage.normalize import match_view, normalize, skeleton_token
+
+
+@pytest.mark.parametrize(
+    "raw,skeleton",
+    [
+        ("Jäääävla", "jävla"),
+        ("H0RA", "hora"),
+        ("n3kr3r", "nekrer"),
+        ("fitta", "fita"),
+        ("1488", "1488"),
+        ("070", "070"),
+        ("ka$$a", "kasa"),
+    ],
+)
+def test_skeleton_token(raw, skeleton):
+    assert skeleton_token(normalize(raw).text) == skeleton
+
+
+@pytest.mark.parametrize(
+    "raw,text",
+    [
+        ("h o r a", "hora"),
+        ("b.ö.g.a.r ska bort", "bögar ska bort"),
+        ("h\u200bo\u200dr\u202ea", "hora"),  # zero-width and a right-to-left override
+        ("𝐡𝐨𝐫𝐚 ｈｏｒａ", "hora hora"),  # mathematical bold and fullwidth
+        ("hоra", "hora"),  # Cyrillic о
+        ("”citat” – slut", '"citat" - slut'),
+    ],
+)
+def test_match_view(raw, text):
+    assert normalize(raw).text == text
+
+
+def test_offsets_point_into_the_original():
+    raw = "Du är en h\u200b0\u200bra!!"
+    n = normalize(raw)
+    start = n.text.index("h0ra")
+    s, e = n.to_original(start, start + 4)
+    assert raw[s:e] == "h\u200b0\u200bra"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=300))
+def test_fast_and_mapped_views_agree(text):
+    n = normalize(text)
+    view = match_view(text)
+    assert n.text == view.text
+    assert len(n.cased) == len(n.text)
+    if view.offsets is not None:
+        assert len(view.offsets) == len(view.text) + 1
+        assert all(0 <= o <= len(text) for o in view.offsets)
+        assert view.offsets == sorted(view.offsets)
+
+
+def test_lexicon_format():
+    parsed = parse_lexicon_text(
+        "# comment\n[insult]\nidiot*, pucko  # trailing comment\nsvartskall{e,ar}\n[threat]\nvet var du bor\n"
+    )
+    assert parsed == {"insult": ["idiot*", "pucko", "svartskalle", "svartskallar"], "threat": ["vet var du bor"]}
+    with pytest.raises(ValueError, match="before any"):
+        parse_lexicon_text("idiot\n")
+    with pytest.raises(ValueError, match="bad class"):
+        parse_lexicon_text("[Bad Class]\nx\n")
+
+
+def _classes(lex: Lexicon, text: str) -> set[tuple[str, str]]:
+    return {(h.cls, h.term) for h in lex.match(normalize(text).text)}
+
+
+def test_compounds_affixes_and_masks():
+    lex = Lexicon({"slur": ["*jävlar", "blatte*"], "threat": ["vet var du bor"], "x": ["hora"]})
+    assert ("slur", "*jävlar") in _classes(lex, "inga fler invandrarjävlar")
+    assert ("slur", "blatte*") in _classes(lex, "blattejävel")
+    assert ("slur", "blatte*") in _classes(lex, "bl*tte")
+    assert ("threat", "vet var du bor") in _classes(lex, "Jag VET var du BOR")
+    assert ("x", "hora") in _classes(lex, "h0000ra")
+    assert ("x", "hora") in _classes(lex, "h*ra")
+    assert _classes(lex, "*") == set()
+
+
+def test_shipped_lexicon_loads_and_matches_obfuscation():
+    lex = default_lexicon()
+    assert {"slur", "threat_phrase", "health", "auth_polisen", "topic_skola_forskola"} <= set(lex.classes)
+    found = {c for c, _ in _classes(lex, "inga fler invandrarjävlar, b ö g a r och n3kr3r")}
+    assert "slur" in found and "slur_weak" in found
