@@ -176,6 +176,8 @@ def _national_digits(groups: list[str]) -> str | None:
 def _valid_national(nat: str) -> bool:
     if not nat.isdigit():
         return False
+    if len(nat) < 8:
+        return False
     if nat.startswith("07") and nat[2] in "02369":  # mobile: always 07x-xxx xx xx
         return len(nat) == 10
     # Landline (area code 08, 0xx, 0xxx) and service numbers (020, 0771, 0900).

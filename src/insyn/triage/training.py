@@ -126,6 +126,11 @@ def _fit_multi(x: sparse.csr_matrix, y: np.ndarray, labels: list[str], balanced:
         return w, b
     clf = LogisticRegression(C=MULTI_C, max_iter=3000, class_weight="balanced" if balanced else None)
     clf.fit(x, y)
+    if len(clf.classes_) == 2:
+        # scikit-learn fits one vector for two classes; softmax([0, s]) equals sigmoid(s).
+        j0, j1 = labels.index(clf.classes_[0]), labels.index(clf.classes_[1])
+        b[j0], w[:, j1], b[j1] = 0.0, clf.coef_[0], clf.intercept_[0]
+        return w, b
     for k, cls in enumerate(clf.classes_):
         j = labels.index(cls)
         w[:, j] = clf.coef_[k]

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+
+from insyn.triage import MODEL_VERSION, triage
+from insyn.triage.model import LinearModel, load_default, quantise
+from insyn.triage.training import COLUMNS, train
+
+
+def test_shipped_model_loads_without_pickle():
+    model = load_default()
+    assert model is not None
+    assert re.fullmatch(r"\d{8}-[0-9a-f]{10}", model.version)
+    assert model.columns == COLUMNS
+    assert MODEL_VERSION == model.version
+    assert triage("hej").model_version == model.version
+
+
+def test_quantisation_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(50, len(COLUMNS))).astype(np.float32)
+    meta = {"format": "insyn-triage-linear/1", "version": "t", "columns": COLUMNS,
+            "features": [f"W:{i}" for i in range(50)], "thresholds": {}}  # fmt: skip
+    m = LinearModel(meta, w, np.zeros(len(COLUMNS), dtype=np.float32))
+    path = m.save(tmp_path)
+    loaded = LinearModel.load(path)
+    assert np.abs(loaded.weights - w).max() <= np.abs(w).max(axis=0).max() / 127
+    assert quantise(w)["dtype"] == "int8"
+
+
+def test_train_on_a_small_set_writes_a_new_version(tmp_path):
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    rows = []
+    texts = [("När töms soporna?", True, "avfall_atervinning"), ("Tack för hämtningen!", False, "avfall_atervinning"),
+             ("När öppnar badhuset?", True, "kultur_fritid"), ("Fin konsert igår", False, "kultur_fritid")]  # fmt: skip
+    for i in range(40):
+        text, na, topic = texts[i % 4]
+        rows.append({"id": f"t-{i}", "text": f"{text} {i}", "kind": "comment", "needs_answer": na, "topic": topic,
+                     "moderation": [], "sensitive": [], "wrong_authority": None})  # fmt: skip
+    (examples / "a.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    decision = {**rows[0], "id": "mod-decision-1", "text": "din jävla idiot", "moderation": ["personangrepp_fortal"]}
+    out = tmp_path / "model"
+    result = train([decision], out, examples_dir=examples)
+    assert result.n_extra == 1 and result.n_dev > 0
+    model = LinearModel.load(out)
+    assert model.version == result.version
+    assert model.meta["n_dev_held_out"] == result.n_dev
