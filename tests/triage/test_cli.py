@@ -29,7 +29,7 @@ def test_run_file_writes_one_line_per_input_and_reports_bad_lines(tmp_path):
         assert list(x) == ["id", *CONTRACT_KEYS]
     assert lines[1]["spans"] == [{"start": 21, "end": 32, "kind": "personnummer"}]
     assert "in.jsonl:2" in err.getvalue() and "in.jsonl:3" in err.getvalue() and "in.jsonl:5" in err.getvalue()
-    assert "ö" in out.getvalue()  # ensure_ascii=False
+    assert "ärende-1" in out.getvalue()  # ensure_ascii=False
 
 
 def test_stdin(monkeypatch):

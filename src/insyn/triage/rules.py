@@ -20,9 +20,10 @@ import re
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from insyn.triage.lexicon import Hit, Lexicon, default_lexicon
-from insyn.triage.normalize import Normalized, normalize
+from insyn.triage.normalize import Normalized, normalize, skeleton_token, skeleton_word
 from insyn.triage.pii import Span, find_spans
 from insyn.triage.result import Evidence
 from insyn.triage.vocab import AUTHORITIES
@@ -39,6 +40,8 @@ _URL_RE = re.compile(
     re.IGNORECASE,
 )
 _EMOJI_RE = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2B55]")
+# Weapons, death and blood: next to a name or a place they read as a threat.
+_MENACE_EMOJI = frozenset("🔪🔫💣🪦⚰️💀☠🩸🧨🪓⚔🗡")
 _AGE_RE = re.compile(
     r"\b\d{1,2} ?(?:år|års|mån|månader)\b|\b\d{1,2}-?åring|\b(?:klass|årskurs|åk) ?\d|\b\d[a-f]\b"
 )
@@ -61,12 +64,18 @@ _NOT_NAMES = frozenset(
     "jag du han hon vi ni de dem kommunen regionen polisen staten sverige svenska hej tack mvh "
     "facebook instagram gud herregud ok okej nej ja".split()
 )
-_SECOND_PERSON = frozenset("du dig din dit dina ni er era eran ert".split())  # skeletons
-_FUTURE = frozenset("ska skal komer kommer tänker tanker tänk måste vill".split())
-_IMPERATIVE_CRIME = frozenset(
-    "brän spräng döda skjut häng sno stjäl krosa slå mörda tänd sät plundra råna vandalisera "
-    "misshandla spöa elda attackera storma".split()
+def _skeletons(words: str) -> frozenset[str]:
+    return frozenset(skeleton_token(w) for w in words.split())
+
+
+_SECOND_PERSON = _skeletons("du dig din ditt dina ni er era eran ert")
+_FUTURE = _skeletons("ska skall kommer tänker tänk måste vill")
+# Time and place words that turn a weapon emoji into a threat ("🔫🔫 kommunhuset imorgon").
+_THREAT_CONTEXT = _skeletons(
+    "imorgon ikväll inatt snart kl kommunhuset stadshuset skolan socialkontoret "
+    "kontoret mötet fullmäktige jobbet hem hemma"
 )
+
 
 
 @dataclass(slots=True)
@@ -83,6 +92,7 @@ class Analysis:
     sentence_starts: list[int]
     urls: int
     emojis: list[str]
+    _names: list[int] | None = None
 
     def sentence(self, token_index: int) -> int:
         return bisect_right(self.sentence_starts, self.tokens[token_index][1]) - 1
@@ -173,7 +183,11 @@ def _is_name(a: Analysis, i: int) -> bool:
 
 
 def _names(a: Analysis) -> list[int]:
-    return [i for i in range(len(a.tokens)) if _is_name(a, i)]
+    if a._names is None:
+        cased = a.norm.cased
+        # Cheap pre-filter: only words that start with a capital can be names.
+        a._names = [i for i, t in enumerate(a.tokens) if cased[t[1]].isupper() and _is_name(a, i)]
+    return a._names
 
 
 def _quoted(a: Analysis, h: Hit) -> bool:
@@ -215,27 +229,30 @@ def _hate(a: Analysis, out: RuleOutput, lex: Lexicon) -> None:
             out.features.add("R:slur_reported")
             continue
         out.fire(a, field_, label, "slur", h, strong=True)
+    if "(((" in a.text:  # the antisemitic "echo" around a name or "dem"
+        out.fire(a, field_, label, "antisemitic_echo", None, strong=True)
+    heads = _curse_heads(lex)
+    for h in a.by_class.get("group_stem", ()):
+        # A compound: group stem + curse/insult head ("muslimäckel", "somalipack").
+        skel = a.tokens[h.first][0]
+        rest = skel[len(_stem(h.term)) :]
+        if rest[:1] in ("s", "e") and rest[1:] in heads:
+            rest = rest[1:]
+        if rest in heads or rest.startswith(("jävl", "djävl")):
+            if _reported(a, h):
+                out.doubt.add((field_, label))
+            else:
+                out.fire(a, field_, label, "group_compound", h, strong=True)
     groups = a.by_class.get("group", []) + a.by_class.get("slur_weak", [])
     if not groups:
         if a.has("expel"):
             out.fire(a, field_, label, "expel_no_group", a.by_class["expel"][0], strong=False)
         return
-    stems = _group_stems(lex)
-    heads = _curse_heads(lex)
     contempt = [
         h for cls in ("dehumanize", "expel", "curse_head", "insult", "defame")
         for h in a.by_class.get(cls, ())
     ]
     for g in groups:
-        skel = a.tokens[g.first][0]
-        # A compound: group stem + curse/insult head ("muslimäckel", "somalipack").
-        for n in range(3, min(len(skel) - 2, 14) + 1):
-            if skel[:n] in stems and (skel[n:] in heads or skel[n:].startswith(("jävl", "djävl"))):
-                if _reported(a, g):
-                    out.doubt.add((field_, label))
-                    break
-                out.fire(a, field_, label, "group_compound", g, strong=True)
-                break
         for c in contempt:
             if c.first == g.first and c.cls != "curse_head":
                 continue
@@ -250,8 +267,9 @@ def _hate(a: Analysis, out: RuleOutput, lex: Lexicon) -> None:
         out.fire(a, field_, label, "slur_weak", a.by_class["slur_weak"][0], strong=False)
 
 
-def _group_stems(lex: Lexicon) -> frozenset[str]:
-    return _cached_terms(lex, "group_stem")
+@lru_cache(maxsize=4096)
+def _stem(term: str) -> str:
+    return skeleton_word(term.strip("*"))
 
 
 def _curse_heads(lex: Lexicon) -> frozenset[str]:
@@ -264,8 +282,6 @@ _TERM_CACHE: dict[tuple[int, str], frozenset[str]] = {}
 def _cached_terms(lex: Lexicon, cls: str) -> frozenset[str]:
     key = (id(lex), cls)
     if key not in _TERM_CACHE:
-        from insyn.triage.normalize import skeleton_word
-
         _TERM_CACHE[key] = frozenset(skeleton_word(t.strip("*")) for t in lex.terms(cls))
     return _TERM_CACHE[key]
 
@@ -327,6 +343,12 @@ def _threat(a: Analysis, out: RuleOutput) -> None:
         return
     verbs = a.by_class.get("threat_verb", [])
     weapons = a.by_class.get("weapon", [])
+    menace = [e for e in a.emojis if e in _MENACE_EMOJI]
+    depiction = ("moderation", "olaga_valdsskildring") in out.strong
+    when_where = any(t[0] in _THREAT_CONTEXT for t in a.tokens)
+    if menace and not depiction and (_targets(a) or when_where):
+        out.fire(a, field_, label, f"menacing_emoji {menace[0]}", None, strong=True)
+        return
     if not verbs and not weapons and not a.has("threat_weak"):
         return
     targets = set(_targets(a))
@@ -338,6 +360,9 @@ def _threat(a: Analysis, out: RuleOutput) -> None:
         sent = a.sentence(h.first)
         has_target = any(a.sentence(i) == sent for i in targets)
         has_future = any(a.sentence(i) == sent and i <= h.first for i in future)
+        # "... så skjuter jag dig": a conditional main clause puts the verb before "jag".
+        nxt = a.tokens[h.last + 1][0] if h.last + 1 < len(a.tokens) else ""
+        has_future = has_future or nxt in ("jag", "vi")
         if has_target and has_future:
             out.fire(a, field_, label, "violence_future_target", h, strong=True)
             return
@@ -354,6 +379,20 @@ def _incitement(a: Analysis, out: RuleOutput) -> None:
             continue
         out.fire(a, field_, label, "incite_phrase", h, strong=True)
         return
+    if a.has("child_sexual"):  # offering or asking for abuse material is a crime in itself
+        out.fire(a, field_, label, "child_abuse_material", a.by_class["child_sexual"][0], strong=True)
+        return
+    for h in a.by_class.get("crime_imperative", ()):
+        if _figurative_near(a, h) or a.kind == "post":
+            continue
+        start = a.tokens[h.first][1]
+        opens = start in a.sentence_starts or h.first == 0 or (
+            h.first > 0 and a.tokens[h.first - 1][0] in ("bara", "nu", "och", "så", "alla")
+            and a.tokens[h.first - 1][1] in a.sentence_starts
+        )
+        if opens and h.first + 1 < len(a.tokens):
+            out.fire(a, field_, label, "imperative_crime", h, strong=True)
+            return
     acts = a.by_class.get("crime_act", [])
     if not acts:
         return
@@ -361,11 +400,6 @@ def _incitement(a: Analysis, out: RuleOutput) -> None:
         if _figurative_near(a, h):
             continue
         sent = a.sentence(h.first)
-        # An imperative crime verb opening its sentence: "Bränn ner skiten."
-        first_tok = next(i for i in range(len(a.tokens)) if a.sentence(i) == sent)
-        if h.first == first_tok and a.tokens[h.first][0] in _IMPERATIVE_CRIME:
-            out.fire(a, field_, label, "imperative_crime", h, strong=True)
-            return
         for f in a.by_class.get("incite_frame", ()):
             if a.sentence(f.first) == sent and f.first < h.first:
                 out.fire(a, field_, label, "exhortation_crime", h, strong=True)
@@ -375,6 +409,13 @@ def _incitement(a: Analysis, out: RuleOutput) -> None:
 
 def _gore(a: Analysis, out: RuleOutput) -> None:
     gore = a.by_class.get("gore", [])
+    media = a.by_class.get("media", [])
+    if media and (gore or a.has("threat_verb")):
+        # A video/clip/link together with graphic violence: a depiction being spread.
+        h = (gore or a.by_class["threat_verb"])[0]
+        out.fire(a, "moderation", "olaga_valdsskildring", "violent_media", h, strong=bool(gore))
+        if gore:
+            return
     for h in gore:
         strong = " " in h.term or len(gore) > 1
         out.fire(a, "moderation", "olaga_valdsskildring", "graphic_violence", h, strong=strong)
@@ -474,9 +515,9 @@ def apply_rules(a: Analysis, lexicon: Lexicon | None = None) -> RuleOutput:
     _hate(a, out, lex)
     _personal_attack(a, out)
     _sexism(a, out)
+    _gore(a, out)
     _threat(a, out)
     _incitement(a, out)
-    _gore(a, out)
     _porn(a, out)
     _spam_copyright(a, out)
     _sensitive(a, out)
