@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "insyn.eventlog",
     "insyn.registry",
+    "insyn.archive",
+    "insyn.capture",
     "insyn.server",
 ]
 
@@ -199,3 +201,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("INSYN_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Platforms. The API roots are settings so the same code talks to the real platforms and to
+# the simulator (`insyn demo`) or a test stand-in.
+FACEBOOK_GRAPH_URL = env_str("INSYN_FACEBOOK_GRAPH_URL", "https://graph.facebook.com").rstrip("/")
+FACEBOOK_APP_SECRET = env_str("INSYN_FACEBOOK_APP_SECRET", "")
+FACEBOOK_VERIFY_TOKEN = env_str("INSYN_FACEBOOK_VERIFY_TOKEN", "")
+# Largest attachment stored from a platform (bytes).
+MEDIA_MAX_BYTES = env_int("INSYN_MEDIA_MAX_BYTES", 25 * 1024 * 1024)

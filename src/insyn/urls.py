@@ -6,6 +6,8 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 from django.urls import include, path
 
+from insyn.archive import views as archive_views
+from insyn.capture import views as capture_views
 from insyn.registry import views, views_auth
 
 admin.site.site_header = "Insyn – administration"
@@ -27,6 +29,11 @@ urlpatterns = [
     path("register/<int:pk>/avsked/", views.account_farewell, name="account_farewell"),
     path("register/export/<int:pk>.<str:fmt>", views.authority_export, name="authority_export"),
     path("handelselogg/", views.eventlog_view, name="eventlog"),
+    path("arkiv/", archive_views.search_view, name="archive_search"),
+    path("arkiv/<int:pk>/", archive_views.item_view, name="archive_item"),
+    path("arkiv/radata/<int:pk>/", archive_views.raw_view, name="archive_raw"),
+    path("arkiv/karantan/", archive_views.quarantine_view, name="archive_quarantine"),
+    path("webhooks/facebook", capture_views.facebook_webhook, name="facebook_webhook"),
     path("konton/", views.public_accounts, name="public_accounts"),
     path("konton.json", views.public_accounts, name="public_accounts_json"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -293,6 +293,39 @@ def register_account(
 
 
 @transaction.atomic
+def register_account_from_cli(
+    *, unit: Unit, platform: str, handle: str, url: str, name: str, external_id: str, text: str,
+) -> Account:
+    """A first installation from the command line: the account is registered as active so
+    capture can start at once. The register flags what is missing (decisions, administrators,
+    purpose) until someone completes it in the register."""
+    account = Account(
+        organisation=unit.authority.organisation, authority=unit.authority, unit=unit, platform=platform,
+        name=name, handle=handle, url=url, external_id=external_id, purpose=text, target_group=text, message=text,
+        responsible=_cli_user(), response_rule=current_policy().default_rule, status=Status.AKTIVT, is_draft=True,
+        confidential_justification=text if unit.handles_confidential else "",
+    )
+    account.handle, account.url = normalise(platform, handle, url)
+    if Account.objects.filter(platform=platform, handle__iexact=account.handle).exclude(status=Status.AVSLUTAT).exists():
+        raise ValidationError({"handle": [_("Kontot finns redan i förteckningen.")]})
+    account.save()
+    log.append("account.registered_cli", actor="cli", obj=account, data={
+        "platform": platform, "handle": account.handle, "url": account.url, "external_id": external_id, "unit": unit.pk,
+    })
+    return account
+
+
+def _cli_user() -> User:
+    """The service identity that owns entries made from the command line until a person takes over."""
+    user, created = User.objects.get_or_create(
+        username="insyn-cli", defaults={"first_name": "Insyn", "last_name": "(kommandoraden)", "email": "insyn-cli@localhost"})
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
 def update_account(actor: User, account: Account, *, administrators: list[User] | None = None, **changes) -> Account:
     require_acknowledged(actor)
     permissions.require(permissions.can_edit(actor, account))

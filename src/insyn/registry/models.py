@@ -312,6 +312,8 @@ class Account(models.Model):
                 flags.append(_("Informationstexten till användarna är inte publicerad (R13)."))
             elif current and self.info_text_policy_id != current.pk:
                 flags.append(_("Informationstexten bygger på en äldre version av riktlinjerna (R13)."))
+        if self.status in (Status.BESLUTAT, Status.AKTIVT, Status.AVVECKLAS) and not self.decisions.exists():
+            flags.append(_("Inget beslut är registrerat för kontot (R6, R11)."))
         if self.unit.handles_confidential:
             flags.append(_("Enheten hanterar mycket sekretessuppgifter – särskilt beslut krävs (R27)."))
         return flags

@@ -281,9 +281,10 @@ _REPEAT_RE = re.compile(r"([^\W\d_])\1+")
 def skeleton_token(token: str) -> str:
     """Leetspeak undone (only in words that also have letters) and repeated letters squeezed.
 
-    "h0ra" -> "hora", "fitta" -> "fita", "070" and "1488" stay as they are.
+    "h0ra" -> "hora", "fitta" -> "fita"; "070", "1488", "e4" and "3a" stay as they are.
     """
-    if _LEET_CHARS_RE.search(token) and _LETTER_RE.search(token):
+    # At least two letters: "h0ra" and "n3kr3r" are words in disguise, "e4" and "3a" are not.
+    if _LEET_CHARS_RE.search(token) and len(_LETTER_RE.findall(token)) >= 2:
         token = token.translate(_LEET)
     return _REPEAT_RE.sub(r"\1", token)
 

@@ -486,6 +486,9 @@ def _authority(a: Analysis, out: RuleOutput) -> None:
         hits = a.by_class.get(cls)
         if hits:
             out.fire(a, "wrong_authority", auth, f"{cls}_terms", hits[0], strong=False)
+        weak = a.by_class.get("authweak_" + cls[5:])
+        if weak:
+            out.fire(a, "wrong_authority", auth, f"{cls}_weak_terms", weak[0], strong=False)
 
 
 def _dialogue(a: Analysis, out: RuleOutput) -> None:

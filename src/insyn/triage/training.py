@@ -10,6 +10,7 @@ writes a new model file whose version is the date plus a hash of the training da
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from sklearn.model_selection import KFold
 
 from insyn.triage.dataset import Example, fingerprint, from_dicts, load_examples, split
 from insyn.triage.features import block_values, feature_blocks
-from insyn.triage.lexicon import Lexicon, default_lexicon
+from insyn.triage.lexicon import LEXICON_DIR, Lexicon, default_lexicon
 from insyn.triage.model import FORMAT, MODEL_DIR, NO_AUTHORITY, LinearModel
 from insyn.triage.rules import analyse, apply_rules
 from insyn.triage.vocab import AUTHORITIES, CONTENT_SENSITIVE, MODERATION, TOPICS
@@ -227,6 +228,13 @@ def tune_thresholds(
     return thresholds
 
 
+def lexicon_fingerprint() -> str:
+    h = hashlib.sha256()
+    for path in sorted(LEXICON_DIR.glob("*.txt")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
 @dataclass(slots=True)
 class TrainResult:
     version: str
@@ -270,13 +278,18 @@ def train(
     names = [n for n, k in zip(names, keep, strict=True) if k]
     weights = weights[keep]
     digest = fingerprint(train_set)
+    lexicon_digest = lexicon_fingerprint()
+    # The version names what the model learnt from: the examples and the word lists (the
+    # lists shape the features, so a lexicon edit is a new model too).
+    combined = hashlib.sha256(f"{digest}:{lexicon_digest}".encode()).hexdigest()
     day = (today or dt.datetime.now(dt.UTC).date()).strftime("%Y%m%d")
-    version = f"{day}-{digest[:10]}"
+    version = f"{day}-{combined[:10]}"
     meta = {
         "format": FORMAT,
         "version": version,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "training_data_sha256": digest,
+        "lexicon_sha256": lexicon_digest,
         "n_train": len(train_set),
         "n_extra": len(extra),
         "n_dev_held_out": len(dev_set),

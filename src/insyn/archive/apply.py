@@ -1,0 +1,236 @@
+"""Applying normalised platform data to the archive: the one code path for live capture and
+for ``reprocess``.
+
+Rules, so that the archive is a function of the raw log:
+- An item is keyed by (account, platform id). Its ``inkommen_at`` is the receive time of the
+  first raw capture that contained it.
+- A text that differs from every version the item has is a new version. A text equal to an
+  earlier version is a new version only when the platform dates it after the current one
+  (an edit back); otherwise it is a late copy of old data and changes nothing.
+- A state the platform reports that differs from the item's is a state change seen at the
+  raw capture's receive time. ``removed_by_us`` is final: later platform reports are kept as
+  state changes but do not change the item's state.
+- Nothing here reads the clock or the network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from insyn.capture.platforms.base import Normalised, NormalizedItem
+from insyn.lib.hashing import sha256_hex
+
+from . import search
+from .models import Item, ItemMedia, ItemStateChange, ItemVersion, RawCapture
+
+
+@dataclass
+class ApplyResult:
+    created: int = 0
+    versions: int = 0
+    state_changes: int = 0
+    ignored_signals: int = 0
+    version_hashes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "created": self.created, "versions": self.versions, "state_changes": self.state_changes,
+            "ignored_signals": self.ignored_signals,
+            "versions_digest": sha256_hex("\n".join(self.version_hashes)) if self.version_hashes else "",
+        }
+
+
+def _texts(n: NormalizedItem) -> list[tuple[str, object]]:
+    """The texts to record for an item, oldest first, without consecutive repeats."""
+    out: list[tuple[str, object]] = []
+    for text, when in (*n.history, (n.text, n.edited_at or n.created_at)):
+        if not out or out[-1][0] != text:
+            out.append((text, when))
+    return out
+
+
+def apply(raw: RawCapture, normalised: Normalised) -> ApplyResult:
+    """Write what one raw capture says into the archive. Runs in the caller's transaction."""
+    result = ApplyResult()
+    account_id = raw.account_id
+    by_id: dict[str, NormalizedItem] = {}
+    for n in normalised.items:
+        by_id[n.platform_id] = n  # the last mention in a payload wins (webhook batches)
+    wanted = set(by_id) | {s.platform_id for s in normalised.signals}
+    existing = {
+        item.platform_id: item
+        for item in Item.objects.filter(account_id=account_id, platform_id__in=wanted)
+    } if wanted else {}
+
+    new_items: list[Item] = []
+    pending_versions: list[tuple[Item, list[tuple[str, object]]]] = []
+    changed: dict[int, Item] = {}
+    state_changes: list[ItemStateChange] = []
+
+    # Version hashes of existing items whose incoming text differs from the current one.
+    differing = [existing[p] for p, n in by_id.items()
+                 if p in existing and existing[p].text_sha256 != sha256_hex(n.text)]
+    known_versions: dict[int, list[ItemVersion]] = {}
+    if differing:
+        for v in ItemVersion.objects.filter(item__in=differing).order_by("number"):
+            known_versions.setdefault(v.item_id, []).append(v)
+
+    for pid, n in by_id.items():
+        item = existing.get(pid)
+        if item is None or item.first_raw_id is None:
+            if item is None:
+                item = Item(account_id=account_id, platform_id=pid)
+                new_items.append(item)
+                result.created += 1
+            item.inkommen_at, item.first_raw = raw.received_at, raw
+            _set_metadata(item, n)
+            item.state = n.state or Item.State.VISIBLE
+            pending_versions.append((item, _texts(n)))
+            if item.pk:
+                changed[item.pk] = item
+            continue
+        if _set_metadata(item, n):
+            changed[item.pk] = item
+        text_hash = sha256_hex(n.text)
+        if text_hash != item.text_sha256:
+            versions = known_versions.get(item.pk, [])
+            seen = {v.sha256 for v in versions}
+            current_time = versions[-1].platform_time if versions else None
+            newer = n.edited_at is not None and (current_time is None or n.edited_at > current_time)
+            to_add = [(t, w) for t, w in _texts(n)[:-1] if sha256_hex(t) not in seen]
+            if text_hash not in seen or newer:
+                to_add.append((n.text, n.edited_at or n.created_at))
+            if to_add:
+                pending_versions.append((item, to_add))
+                changed[item.pk] = item
+        if n.state and n.state != item.state:
+            state_changes.append(_state_change(item, n.state, raw))
+            changed[item.pk] = item
+
+    for signal in normalised.signals:
+        item = existing.get(signal.platform_id) or next((i for i in new_items if i.platform_id == signal.platform_id), None)
+        if item is None:
+            result.ignored_signals += 1  # a removal of something we never saw: the raw keeps it
+            continue
+        if signal.state != item.state:
+            state_changes.append(_state_change(item, signal.state, raw))
+            if item.pk:
+                changed[item.pk] = item
+
+    if new_items:
+        Item.objects.bulk_create(new_items)
+        if connection.vendor != "postgresql" and any(i.pk is None for i in new_items):
+            ids = dict(Item.objects.filter(account_id=account_id, platform_id__in=[i.platform_id for i in new_items])
+                       .values_list("platform_id", "id"))
+            for i in new_items:
+                i.pk = i.id = ids[i.platform_id]
+
+    versions: list[ItemVersion] = []
+    for item, texts in pending_versions:
+        for text, when in texts:
+            item.version_count += 1
+            digest = sha256_hex(text)
+            versions.append(ItemVersion(item_id=item.pk, number=item.version_count, text=text, sha256=digest,
+                                        platform_time=when, captured_at=raw.received_at, raw=raw))
+            item.text, item.text_sha256 = text, digest
+            result.version_hashes.append(digest)
+    ItemVersion.objects.bulk_create(versions)
+    result.versions = len(versions)
+
+    for change in state_changes:
+        change.item_id = change.item.pk
+    ItemStateChange.objects.bulk_create(state_changes)
+    result.state_changes = len(state_changes)
+
+    to_update = [i for i in new_items] + [i for pk, i in changed.items() if pk not in {n.pk for n in new_items}]
+    if to_update:
+        Item.objects.bulk_update(to_update, [
+            "text", "text_sha256", "version_count", "state", "state_changed_at", "author_id", "author_name",
+            "url", "created_at", "parent_platform_id", "thread_platform_id", "kind", "direction", "record_type",
+            "inkommen_at", "first_raw",
+        ])
+    _link_parents(account_id, [i.platform_id for i in new_items])
+    _record_media(new_items, by_id)
+    if pending_versions:
+        _reindex([item for item, _ in pending_versions])
+    return result
+
+
+def _set_metadata(item: Item, n: NormalizedItem) -> bool:
+    """Fill in what the payload tells about the item; returns whether anything changed."""
+    before = (item.kind, item.direction, item.record_type, item.author_id, item.author_name, item.url,
+              item.created_at, item.parent_platform_id, item.thread_platform_id)
+    item.kind, item.direction, item.record_type = n.kind, n.direction, n.record_type
+    item.author_id = n.author_id or item.author_id
+    item.author_name = n.author_name or item.author_name
+    item.url = n.url or item.url
+    item.created_at = n.created_at or item.created_at
+    item.parent_platform_id = n.parent_platform_id or item.parent_platform_id or ""
+    item.thread_platform_id = n.thread_platform_id or item.thread_platform_id or ""
+    after = (item.kind, item.direction, item.record_type, item.author_id, item.author_name, item.url,
+             item.created_at, item.parent_platform_id, item.thread_platform_id)
+    return before != after
+
+
+def _state_change(item: Item, state: str, raw: RawCapture) -> ItemStateChange:
+    previous = item.state
+    change = ItemStateChange(item=item, state=state, previous_state=previous, seen_at=raw.received_at,
+                             source=ItemStateChange.Source.PLATFORM, raw=raw)
+    if item.state != Item.State.REMOVED_BY_US:
+        item.state, item.state_changed_at = state, raw.received_at
+    return change
+
+
+def _link_parents(account_id: int, new_platform_ids: list[str]) -> None:
+    """Point items at their parents once both are in the archive, whichever came first."""
+    if not new_platform_ids:
+        return
+    orphans = Item.objects.filter(account_id=account_id, parent__isnull=True).exclude(parent_platform_id="")
+    candidates = orphans.filter(platform_id__in=new_platform_ids) | orphans.filter(parent_platform_id__in=new_platform_ids)
+    pairs = list(candidates.values_list("id", "parent_platform_id"))
+    if not pairs:
+        return
+    parents = dict(Item.objects.filter(account_id=account_id, platform_id__in={p for _, p in pairs})
+                   .values_list("platform_id", "id"))
+    for item_id, parent_pid in pairs:
+        if parent_pid in parents:
+            Item.objects.filter(pk=item_id).update(parent_id=parents[parent_pid])
+
+
+def _record_media(new_items: list[Item], by_id: dict[str, NormalizedItem]) -> None:
+    rows = [ItemMedia(item_id=i.pk, platform_url=m.url, platform_media_id=m.platform_id, mime_type=m.mime_type)
+            for i in new_items for m in by_id[i.platform_id].media if m.url]
+    ItemMedia.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _reindex(items: list[Item]) -> None:
+    edited = [i.pk for i in items if i.version_count > 1]
+    older: dict[int, list[str]] = {}
+    if edited:
+        for item_id, text in ItemVersion.objects.filter(item_id__in=edited).values_list("item_id", "text"):
+            older.setdefault(item_id, []).append(text)
+    rows = []
+    for item in {i.pk: i for i in items}.values():
+        texts = older.get(item.pk) or [item.text]
+        rows.append((item.pk, " ".join(dict.fromkeys(texts)) + " " + item.author_name))
+    search.index_items(rows)
+
+
+def reset_account(account_id: int) -> None:
+    """Forget what the raw log derives, keeping item identities and Insyn's own actions."""
+    items = Item.objects.filter(account_id=account_id)
+    ItemVersion.objects.filter(item__account_id=account_id).delete()
+    ItemStateChange.objects.filter(item__account_id=account_id, source=ItemStateChange.Source.PLATFORM).delete()
+    items.update(text="", text_sha256="", version_count=0, state=Item.State.VISIBLE, state_changed_at=None,
+                 first_raw=None, parent=None)
+
+
+def restore_own_states(account_id: int) -> None:
+    """After a replay, Insyn's own state changes (removals with a legal basis) win again."""
+    for change in ItemStateChange.objects.filter(item__account_id=account_id, source=ItemStateChange.Source.INSYN).order_by("seen_at", "id"):
+        Item.objects.filter(pk=change.item_id).update(state=change.state, state_changed_at=change.seen_at)
+
+
+__all__ = ["ApplyResult", "apply", "reset_account", "restore_own_states"]

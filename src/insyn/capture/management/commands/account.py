@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from insyn.capture import actions as capture_actions
+from insyn.registry import actions
+from insyn.registry.models import Account, Authority, Organisation, Platform, Unit
+
+DEFAULT_TEXT = "Registrerat från kommandoraden – komplettera i förteckningen."
+
+
+class Command(BaseCommand):
+    help = "Register and connect accounts from the command line: `insyn account add ...`, `insyn account list`."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        add = sub.add_parser("add", help="register an account and connect it for capture")
+        add.add_argument("--platform", required=True, choices=Platform.values)
+        add.add_argument("--external-id", required=True, help="the platform's id (page id, Mastodon account id)")
+        add.add_argument("--handle", required=True)
+        add.add_argument("--token", required=True, help="access token (stored encrypted)")
+        add.add_argument("--base-url", default="", help="API root; default per platform (Mastodon: the handle's server)")
+        add.add_argument("--unit", help="unit name (default: the only unit)")
+        add.add_argument("--name", help="display name (default: the handle)")
+        add.add_argument("--url", help="the account's page (default derived from platform and handle)")
+        add.add_argument("--organisation", default="Min organisation", help="used only when no organisation exists yet")
+        add.add_argument("--kansli-email", default="kommunkansliet@localhost")
+        sub.add_parser("list", help="accounts and their capture status")
+
+    def handle(self, *args, action, **options):
+        if action == "list":
+            for account in Account.objects.select_related("connection").order_by("pk"):
+                status = getattr(getattr(account, "connection", None), "status", "ej ansluten")
+                self.stdout.write(f"{account.pk:>4}  {account.platform:<15} {account.handle:<40} {account.status:<11} {status}")
+            return
+        try:
+            account = self._add(**options)
+        except ValidationError as exc:
+            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+                               if hasattr(exc, "error_dict") else " ".join(exc.messages)) from exc
+        self.stdout.write(f"Konto {account.pk} registrerat och anslutet: {account.handle} ({account.get_platform_display()}).")
+
+    @transaction.atomic
+    def _add(self, *, platform, external_id, handle, token, base_url, unit, name, url, organisation, kansli_email, **_):
+        if not Organisation.objects.exists():
+            actions.load_policy_file()
+            org = actions.create_organisation(organisation, kansli_email, actor="cli")
+            authority = actions.create_authority(org, organisation, Authority.Kind.STYRELSE, "KS", actor="cli")
+            actions.create_unit(authority, organisation, Unit.Kind.FORVALTNING, actor="cli")
+        units = Unit.objects.select_related("authority__organisation")
+        if unit:
+            units = units.filter(name=unit)
+        if units.count() != 1:
+            raise CommandError("Ange --unit med enhetens namn." if not unit else f"Enheten {unit!r} finns inte (eller finns flera gånger).")
+        the_unit = units.get()
+        account = actions.register_account_from_cli(
+            unit=the_unit, platform=platform, handle=handle, url=url or _default_url(platform, handle),
+            name=name or handle, external_id=external_id, text=DEFAULT_TEXT,
+        )
+        capture_actions.connect_account(account, token=token, base_url=base_url, actor="cli")
+        return account
+
+
+def _default_url(platform: str, handle: str) -> str:
+    h = handle.lstrip("@")
+    if platform == Platform.MASTODON and "@" in h:
+        user, host = h.split("@", 1)
+        scheme = "http" if host.split(":")[0] in ("127.0.0.1", "localhost") else "https"
+        return f"{scheme}://{host}/@{user}"
+    return {
+        Platform.FACEBOOK_PAGE: f"https://www.facebook.com/{h}",
+        Platform.FACEBOOK_GROUP: f"https://www.facebook.com/groups/{h}",
+        Platform.INSTAGRAM: f"https://www.instagram.com/{h}",
+        Platform.YOUTUBE: f"https://www.youtube.com/{handle}",
+        Platform.X: f"https://x.com/{h}",
+        Platform.BLUESKY: f"https://bsky.app/profile/{h}",
+        Platform.LINKEDIN: f"https://www.linkedin.com/company/{h}",
+    }.get(platform, handle)

@@ -1,0 +1,55 @@
+"""How Insyn reaches each account: encrypted token, API base, and the polling schedule.
+
+The schedule is visible state on the row (``next_poll_at``, ``lease_until``): a worker claims
+a due connection with a conditional update and proceeds only if it won, so several workers
+on several machines never poll the same account at once.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from insyn.lib import crypto
+from insyn.registry.models import Account
+
+
+def _fernet():
+    return crypto.make_fernet(settings.TOKEN_KEYS)
+
+
+class Connection(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Aktiv")
+        PAUSED = "paused", _("Pausad")
+        TOKEN_INVALID = "token_invalid", _("Ogiltig åtkomstnyckel")
+        FAILING = "failing", _("Fel vid hämtning")
+
+    account = models.OneToOneField(Account, on_delete=models.PROTECT, related_name="connection")
+    base_url = models.URLField(_("API-adress"), max_length=500, blank=True)
+    token_encrypted = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    error = models.TextField(blank=True)
+    poll_interval = models.PositiveIntegerField(default=60, help_text=_("sekunder"))
+    full_pass_interval = models.PositiveIntegerField(default=6 * 3600, help_text=_("sekunder"))
+    next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=100, blank=True)
+    last_poll_at = models.DateTimeField(null=True, blank=True)
+    last_full_pass_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    cursor = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("anslutning")
+        verbose_name_plural = _("anslutningar")
+
+    def __str__(self) -> str:
+        return f"{self.account} ({self.get_status_display()})"
+
+    def set_token(self, token: str) -> None:
+        self.token_encrypted = crypto.encrypt(_fernet(), token)
+
+    def get_token(self) -> str:
+        return crypto.decrypt(_fernet(), self.token_encrypted) if self.token_encrypted else ""
