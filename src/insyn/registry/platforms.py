@@ -80,10 +80,10 @@ _MASTODON_HANDLE = re.compile(r"^@?(?P<user>[A-Za-z0-9_]{1,30})@(?P<host>[A-Za-z
 def normalise(platform: str, handle: str, url: str) -> tuple[str, str]:
     """Return the canonical (handle, url) or raise ValidationError in Swedish."""
     handle, url = (handle or "").strip(), (url or "").strip()
-    if not _scheme_ok(url):
-        raise ValidationError({"url": _("Adressen måste börja med https://.")})
     if platform == Platform.MASTODON:
         return _normalise_mastodon(handle, url)
+    if not _scheme_ok(url):
+        raise ValidationError({"url": _("Adressen måste börja med https://.")})
     if platform == Platform.BLOG:
         if not handle:
             handle = _host(url) + urlsplit(url).path.rstrip("/")
@@ -124,6 +124,8 @@ def _normalise_mastodon(handle: str, url: str) -> tuple[str, str]:
     if not match:
         raise ValidationError({"handle": _("Ange Mastodon-kontot som @namn@server, t.ex. @angekommun@mastodon.nu.")})
     user, host = match["user"], match["host"].lower()
+    if not _scheme_ok(url):
+        raise ValidationError({"url": _("Adressen måste börja med https://.")})
     parts = urlsplit(url)
     netloc = parts.netloc.lower()
     if netloc != host or parts.path.rstrip("/") not in (f"/@{user}", f"/users/{user}"):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import sys
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -47,7 +46,11 @@ class Command(BaseCommand):
             items = items.filter(created_at__gte=_day(since))
         if until:
             items = items.filter(created_at__lte=_day(until, end=True))
-        out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+        if output:
+            out = open(output, "w", encoding="utf-8", newline="")
+        else:
+            out = self.stdout
+            self.stdout.ending = ""
         try:
             count = (write_jsonl if format == "jsonl" else write_csv)(items, out)
         finally:

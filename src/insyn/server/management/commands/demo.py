@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -8,30 +9,38 @@ import time
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from insyn.registry.demo import DEMO_PASSWORD, PEOPLE, demo_totp_secret, load_demo
+from insyn.server.demo_capture import DEMO_APP_SECRET, DEMO_VERIFY_TOKEN, attach_simulator
 
 
 class Command(BaseCommand):
-    help = "Run Insyn on 127.0.0.1 with SQLite and a fictional demo organisation, until Ctrl-C."
+    help = ("Run Insyn on 127.0.0.1 with SQLite, a fictional demo organisation, the platform simulator "
+            "and the background worker, until Ctrl-C.")
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--no-serve", action="store_true", help="Only prepare the database.")
+        parser.add_argument("--simulator-port", type=int, default=8765)
+        parser.add_argument("--tick-seconds", type=float, default=6.0, help="how often simulated residents write")
+        parser.add_argument("--no-serve", action="store_true", help="only prepare the database")
 
-    def handle(self, *args, port, no_serve, **options):
+    def handle(self, *args, port, simulator_port, tick_seconds, no_serve, **options):
         call_command("migrate", interactive=False, verbosity=0)
         created = load_demo()
         self.stdout.write(self.style.SUCCESS(
             "Demo-organisationen Älvby kommun är " + ("skapad." if created else "redan inläst.")))
-        self._print_logins(port)
         if no_serve:
+            self._print_logins(port)
             return
-        env = {**os.environ, "INSYN_DATA_DIR": str(settings.DATA_DIR)}
-        children = [
-            subprocess.Popen([sys.executable, "-m", "insyn.cli", "serve", "--port", str(port)], env=env),
-        ]
+        env = {
+            **os.environ,
+            "INSYN_DATA_DIR": str(settings.DATA_DIR),
+            "INSYN_FACEBOOK_APP_SECRET": DEMO_APP_SECRET,
+            "INSYN_FACEBOOK_VERIFY_TOKEN": DEMO_VERIFY_TOKEN,
+            "INSYN_FACEBOOK_GRAPH_URL": f"http://127.0.0.1:{simulator_port}",
+        }
+        children: list[subprocess.Popen] = []
         stop = {"now": False}
 
         def on_signal(signum, frame):
@@ -40,10 +49,26 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
         try:
+            simulator = subprocess.Popen(
+                [sys.executable, "-m", "insyn.simulator", "--port", str(simulator_port),
+                 "--webhook-url", f"http://127.0.0.1:{port}/webhooks/facebook", "--app-secret", DEMO_APP_SECRET,
+                 "--verify-token", DEMO_VERIFY_TOKEN, "--tick-seconds", str(tick_seconds),
+                 "--data-dir", str(settings.DATA_DIR / "simulator"), "--kommun", "Älvby kommun",
+                 "--mastodon-username", "alvby", "--history-days", "2"],
+                env=env, stdout=subprocess.PIPE, text=True,
+            )
+            children.append(simulator)
+            line = simulator.stdout.readline()
+            if not line:
+                raise CommandError("Plattformssimulatorn startade inte (är porten %d upptagen?)" % simulator_port)
+            attach_simulator(json.loads(line))
+            children.append(subprocess.Popen([sys.executable, "-m", "insyn.cli", "serve", "--port", str(port)], env=env))
+            children.append(subprocess.Popen([sys.executable, "-m", "insyn.cli", "worker"], env=env))
+            self._print_logins(port)
             while not stop["now"] and all(c.poll() is None for c in children):
                 time.sleep(0.3)
         finally:
-            for child in children:
+            for child in reversed(children):
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
             for child in children:
@@ -57,6 +82,7 @@ class Command(BaseCommand):
         w = self.stdout.write
         w("")
         w(f"  Öppna http://127.0.0.1:{port}/  (publik lista: http://127.0.0.1:{port}/konton/)")
+        w("  Simulerade invånare skriver på Facebooksidan och Mastodon-kontot; se Arkiv i menyn.")
         w(f"  Alla demokonton har lösenordet: {DEMO_PASSWORD}")
         for p in PEOPLE:
             w(f"    {p.username:<22} {p.role:<14} {p.unit}")
