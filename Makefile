@@ -35,7 +35,7 @@ test-browser: $(STAMP)
 	$(TEST_ENV) $(PY) -m pytest -m browser $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(VENV)/bin/insyn bench
+	$(PY) benchmarks/run.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests

@@ -214,7 +214,7 @@ def _reindex(items: list[Item]) -> None:
     rows = []
     for item in {i.pk: i for i in items}.values():
         texts = older.get(item.pk) or [item.text]
-        rows.append((item.pk, " ".join(dict.fromkeys(texts)) + " " + item.author_name))
+        rows.append((item.pk, " ".join(dict.fromkeys(texts)) + " " + item.author_name, item.created_at or item.inkommen_at))
     search.index_items(rows)
 
 

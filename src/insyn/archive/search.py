@@ -8,8 +8,13 @@ Two backends behind one interface, chosen by the database vendor:
 - PostgreSQL: ``archive_search_pg`` with a ``tsvector`` built by ``to_tsvector('swedish', …)``
   and a GIN index; queries use ``plainto_tsquery('swedish', …)``.
 
-The index tables are created by migration 0002 for the vendor at hand and are derived data:
-``rebuild_index`` recreates them from the items.
+The index tables are created by migration 0002 for the vendor at hand and are derived data.
+
+Date filters on SQLite: each document also carries a month token (``zzm202611``). A query
+with a date window ANDs the window's months (OR-ed) into the MATCH, so FTS5 intersects the
+doclists itself instead of handing every match of a common word to a join; the exact
+bounds are then checked on the items. PostgreSQL combines the GIN index with the date
+index on its own.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 
 import snowballstemmer
@@ -41,10 +46,31 @@ def stem_text(text: str) -> str:
     return " ".join(_stem(w) for w in _WORD.findall(text[:_MAX_INDEXED_CHARS].casefold()))
 
 
-def _fts_query(query: str) -> str:
+def _month_token(when: datetime) -> str:
+    return f"zzm{when.year:04d}{when.month:02d}"
+
+
+def _months(since: datetime, until: datetime) -> list[str]:
+    year, month, tokens = since.year, since.month, []
+    while (year, month) <= (until.year, until.month):
+        tokens.append(f"zzm{year:04d}{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return tokens
+
+
+# Windows longer than this many months are filtered on the items only.
+_MAX_MONTH_TOKENS = 36
+
+
+def _fts_query(query: str, since: datetime | None = None, until: datetime | None = None) -> str:
     # Every word must match (AND); words are quoted so FTS5 syntax in user input is inert.
     terms = [_stem(w) for w in _WORD.findall(query.casefold())][:12]
-    return " ".join(f'"{t}"' for t in terms if t)
+    match = " ".join(f'"{t}"' for t in terms if t)
+    if match and since is not None and until is not None:
+        months = _months(since.astimezone(UTC), until.astimezone(UTC))
+        if months and len(months) <= _MAX_MONTH_TOKENS:
+            match += " AND (" + " OR ".join(months) + ")"
+    return match
 
 
 def create_index_tables(conn) -> None:
@@ -68,8 +94,9 @@ def drop_index_tables(conn) -> None:
         cursor.execute("DROP TABLE IF EXISTS archive_search" if conn.vendor == "sqlite" else "DROP TABLE IF EXISTS archive_search_pg")
 
 
-def index_items(rows: Iterable[tuple[int, str]]) -> None:
-    """(Re)index items: ``rows`` are (item id, all text to index: versions and author)."""
+def index_items(rows: Iterable[tuple[int, str, datetime | None]]) -> None:
+    """(Re)index items: ``rows`` are (item id, all text to index: versions and author, the
+    item's time for date filters)."""
     rows = list(rows)
     if not rows:
         return
@@ -80,12 +107,13 @@ def index_items(rows: Iterable[tuple[int, str]]) -> None:
                 chunk = ids[start:start + 500]
                 cursor.execute(f"DELETE FROM archive_search WHERE rowid IN ({','.join('%s' for _ in chunk)})", chunk)
             cursor.executemany("INSERT INTO archive_search(rowid, body) VALUES (%s, %s)",
-                               [(item_id, stem_text(text)) for item_id, text in rows])
+                               [(item_id, stem_text(text) + (" " + _month_token(when.astimezone(UTC)) if when else ""))
+                                for item_id, text, when in rows])
         else:
             cursor.executemany(
                 "INSERT INTO archive_search_pg(item_id, vector) VALUES (%s, to_tsvector('swedish', %s)) "
                 "ON CONFLICT (item_id) DO UPDATE SET vector = EXCLUDED.vector",
-                [(item_id, text[:_MAX_INDEXED_CHARS]) for item_id, text in rows],
+                [(item_id, text[:_MAX_INDEXED_CHARS]) for item_id, text, _when in rows],
             )
 
 
@@ -130,7 +158,7 @@ def search_ids(
     filters = "".join(f" AND {w}" for w in where)
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            match = _fts_query(query)
+            match = _fts_query(query, since, until)
             if not match:
                 return []
             order_sql = "s.rank" if order == "relevance" else "COALESCE(i.created_at, i.inkommen_at) DESC"

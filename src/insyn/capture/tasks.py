@@ -21,3 +21,4 @@ def poll_connection(connection_id: int, full: bool | None = None) -> dict:
     connection = Connection.objects.select_related("account__organisation").get(pk=connection_id)
     report = poll(connection, full=full)
     return {"pages": report.pages, "full": report.full, "error": report.error}
+

@@ -8,6 +8,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from insyn.archive.media import fetch_pending_media
 from insyn.capture import actions
 
 
@@ -44,6 +45,7 @@ class Command(BaseCommand):
                                   f"{' – fel: ' + report.error if report.error else ''}")
             tasks.run()
             swept = actions.process_pending(limit=500)
+            swept += fetch_pending_media()
             if once:
                 break
             if not claimed and not swept:

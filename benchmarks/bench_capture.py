@@ -1,0 +1,142 @@
+"""Capture → archive throughput, against a raw SQLite insert of the same rows with FTS.
+
+Synthetic Swedish comments arrive as Graph API comment pages (100 per page). For each page
+Insyn stores the raw bytes and chains them, normalises, writes items and versions, chains
+the processing and indexes the text with Swedish stemming. The baseline inserts the same
+rows into a plain table plus an FTS5 table with Python's sqlite3, one transaction per page.
+
+    python benchmarks/bench_capture.py [N_ITEMS]     (default 20000)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+WORDS = ("snöröjning gatan parkering skolan förskolan badhuset biblioteket soptunnan återvinning vattenläcka "
+         "kommunen bygglov detaljplan hemtjänsten budget skatten politiker fotbollsplan cykelbana busshållplats "
+         "gatlampa trasig varför när hur tack bra dålig fråga svar igen redan aldrig alltid vecka måndag").split()
+NAMES = ("Anna Berg", "Erik Lund", "Sara Nilsson", "Mohammed Ali", "Karin Ek", "Johan Sjö", "Leila Haddad", "Per Holm")
+
+
+_CORPUS: list[str] = []
+
+
+def corpus() -> list[str]:
+    """Real Swedish comment texts: the triage example set written for the project."""
+    if not _CORPUS:
+        import glob
+
+        root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src", "insyn", "triage",
+                            "data", "examples")
+        for path in sorted(glob.glob(os.path.join(root, "*.jsonl"))):
+            with open(path, encoding="utf-8") as fh:
+                _CORPUS.extend(json.loads(line)["text"] for line in fh if line.strip())
+        if not _CORPUS:
+            _CORPUS.extend(" ".join(WORDS[i:i + 8]) for i in range(0, len(WORDS), 4))
+    return _CORPUS
+
+
+def comment_text(rng: random.Random) -> str:
+    """About 200 characters of realistic Swedish: one or two real comments, joined."""
+    texts = corpus()
+    text = rng.choice(texts)
+    while len(text) < 160:
+        text += " " + rng.choice(texts)
+    return text[:240]
+
+
+def query_words(rng: random.Random) -> str:
+    """Two words a person might search for: content words from one real comment."""
+    import re
+
+    while True:
+        words = [w for w in re.findall(r"\w+", rng.choice(corpus()).casefold()) if len(w) >= 4 and not w.isdigit()]
+        if len(words) >= 2:
+            return " ".join(rng.sample(words, 2))
+
+
+def graph_page(rng: random.Random, post_id: str, start: int, n: int, t0: datetime) -> bytes:
+    data = []
+    for i in range(start, start + n):
+        name = rng.choice(NAMES)
+        data.append({
+            "id": f"{post_id}_{i}", "message": comment_text(rng),
+            "from": {"id": str(10_000 + hash(name) % 5000), "name": name},
+            "created_time": (t0 + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            "is_hidden": False,
+        })
+    return json.dumps({"data": data, "paging": {"cursors": {"before": "QVFI", "after": "QVFJ"}}}, ensure_ascii=False).encode()
+
+
+def run_insyn(pages: list[bytes], post_id: str) -> float:
+    from insyn.archive.models import RawCapture
+    from insyn.capture.actions import process_raw, record_raw
+
+    from benchmarks._django import make_account
+
+    account = make_account()
+    started = time.perf_counter()
+    for body in pages:
+        raw = record_raw(account=account, platform="facebook_page", source=RawCapture.Source.POLL, body=body,
+                         url=f"/v23.0/{post_id}/comments", context={"endpoint": "comments", "post_id": post_id})
+        process_raw(raw.pk)
+    return time.perf_counter() - started
+
+
+def run_baseline(pages: list[bytes]) -> float:
+    path = os.path.join(tempfile.mkdtemp(prefix="insyn-bench-raw-"), "raw.sqlite3")
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, platform_id TEXT UNIQUE, author_id TEXT, author_name TEXT,"
+               " created_at TEXT, text TEXT)")
+    db.execute("CREATE VIRTUAL TABLE item_fts USING fts5(body)")
+    started = time.perf_counter()
+    for body in pages:
+        rows = json.loads(body)["data"]
+        db.execute("BEGIN")
+        cur = db.executemany("INSERT INTO item (platform_id, author_id, author_name, created_at, text) VALUES (?,?,?,?,?)",
+                             [(r["id"], r["from"]["id"], r["from"]["name"], r["created_time"], r["message"]) for r in rows])
+        db.executemany("INSERT INTO item_fts (rowid, body) SELECT id, text FROM item WHERE platform_id = ?",
+                       [(r["id"],) for r in rows])
+        db.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    db.close()
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> dict:
+    argv = sys.argv[1:] if argv is None else argv
+    n = int(argv[0]) if argv else 20_000
+    from benchmarks._django import setup
+
+    setup()
+    rng = random.Random(7)
+    post_id = "900100200300_1"
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    pages = [graph_page(rng, post_id, start, 100, t0) for start in range(0, n, 100)]
+    baseline = run_baseline(pages)
+    insyn = run_insyn(pages, post_id)
+    from insyn.archive.models import Item
+    from insyn.eventlog.log import verify
+
+    assert Item.objects.count() == n, Item.objects.count()
+    assert verify().ok
+    result = {"items": n, "insyn_items_per_s": n / insyn, "baseline_items_per_s": n / baseline, "ratio": baseline / insyn}
+    print(f"capture → archive: {n} items in {insyn:.2f} s = {n / insyn:,.0f} items/s (target ≥ 2,000)")
+    print(f"raw SQLite insert + FTS5: {n / baseline:,.0f} items/s")
+    print(f"ratio Insyn / raw insert: {result['ratio']:.1%} (target ≥ 25%)")
+    return result
+
+
+if __name__ == "__main__":
+    main()
