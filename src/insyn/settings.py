@@ -11,8 +11,8 @@ from pathlib import Path
 import dj_database_url
 
 from insyn.lib.crypto import generate_key
-from insyn.lib.policy import policy_file_path
 from insyn.lib.env import env_bool, env_int, env_list, env_secret, env_str, random_secret_key
+from insyn.lib.policy import policy_file_path
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("INSYN_DATA_DIR", "var")).resolve()

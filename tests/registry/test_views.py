@@ -6,7 +6,6 @@ import io
 import json
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from datetime import datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
@@ -29,7 +29,9 @@ PAGE_SIZE = 25
 
 def _date(value: str, end: bool = False) -> datetime | None:
     try:
-        day = datetime.strptime(value, "%Y-%m-%d").date()
+        day = date.fromisoformat(value) if len(value) == 10 else None
+        if day is None:
+            return None
     except ValueError:
         return None
     return datetime.combine(day, time.max if end else time.min, tzinfo=STOCKHOLM)

@@ -31,7 +31,14 @@ from insyn.registry.models import Account, Role, Status, User
 from .models import Connection
 from .platforms import platform_class
 from .platforms.base import Connection as PlatformConnection
-from .platforms.base import MalformedPayload, Normalised, PlatformError, RateLimited, StateSignal, TokenInvalid
+from .platforms.base import (
+    MalformedPayload,
+    Normalised,
+    PlatformError,
+    RateLimited,
+    StateSignal,
+    TokenInvalid,
+)
 
 logger = logging.getLogger(__name__)
 

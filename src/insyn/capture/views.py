@@ -6,16 +6,27 @@ from __future__ import annotations
 import hmac
 import json
 
+from django import forms
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from insyn.archive.models import RawCapture
+from insyn.registry import actions as registry_actions
+from insyn.registry import permissions
 from insyn.registry.models import Account, Platform
 
+from . import actions as capture_actions
 from .actions import kept_headers, record_raw
+from .platforms import PLATFORMS
 
 
 @csrf_exempt
@@ -41,7 +52,7 @@ def facebook_webhook(request):
     with transaction.atomic():
         if not accounts:
             # Signed by Meta but for no account of ours (or unreadable): kept for the samordnare.
-            reason = "no registered account for page ids %s" % sorted(page_ids) if page_ids else "unreadable webhook body"
+            reason = f"no registered account for page ids {sorted(page_ids)}" if page_ids else "unreadable webhook body"
             record_raw(account=None, platform=Platform.FACEBOOK_PAGE, source=RawCapture.Source.WEBHOOK, body=body,
                        url=request.path, headers=headers, context={"source": "webhook"},
                        status=RawCapture.Status.QUARANTINED, error=reason)
@@ -57,3 +68,68 @@ def _page_ids(body: bytes) -> set[str]:
         return {str(entry["id"]) for entry in data.get("entry", []) if isinstance(entry, dict) and "id" in entry}
     except (ValueError, AttributeError, TypeError):
         return set()
+
+
+# ---------------------------------------------------------------- connecting an account (UI)
+class ConnectForm(forms.Form):
+    external_id = forms.CharField(label=gettext_lazy("Plattformens id för kontot"), max_length=200)
+    token = forms.CharField(label=gettext_lazy("Åtkomstnyckel"), widget=forms.PasswordInput(render_value=False),
+                            max_length=4000)
+    base_url = forms.URLField(label=gettext_lazy("API-adress (valfritt)"), required=False, assume_scheme="https")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+def _editable_account(request, pk: int) -> Account:
+    account = get_object_or_404(Account.objects.select_related("unit", "organisation"), pk=pk)
+    if not permissions.can_view(request.user, account):
+        raise Http404
+    permissions.require(permissions.can_edit(request.user, account))
+    return account
+
+
+@login_required
+@require_POST
+def connect_view(request, pk: int):
+    account = _editable_account(request, pk)
+    if account.platform not in PLATFORMS:
+        messages.error(request, _("Insamling från %(platform)s finns inte ännu.") % {"platform": account.get_platform_display()})
+        return redirect("account_detail", pk=pk)
+    form = ConnectForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Kontrollera uppgifterna: %(errors)s") % {"errors": "; ".join(sum(form.errors.values(), []))})
+        return redirect("account_detail", pk=pk)
+    try:
+        with transaction.atomic():
+            if form.cleaned_data["external_id"] != account.external_id:
+                registry_actions.update_account(request.user, account, external_id=form.cleaned_data["external_id"])
+                account.refresh_from_db()
+            capture_actions.connect_account(account, token=form.cleaned_data["token"],
+                                            base_url=form.cleaned_data["base_url"], actor=request.user)
+    except registry_actions.PolicyNotAcknowledged as exc:
+        messages.error(request, str(exc))
+        return redirect("policy")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Kontot är anslutet. Insamlingen börjar inom en minut."))
+    return redirect("account_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def poll_now_view(request, pk: int):
+    account = _editable_account(request, pk)
+    connection = getattr(account, "connection", None)
+    if connection is None:
+        raise Http404
+    from .models import Connection
+    from .tasks import poll_connection
+
+    with transaction.atomic():
+        Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.ACTIVE, consecutive_failures=0)
+    poll_connection.enqueue(connection.pk, False)
+    messages.success(request, _("Hämtningen är beställd och körs av bakgrundsarbetaren."))
+    return redirect("account_detail", pk=pk)

@@ -6,7 +6,16 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from .models import Account, AccountDecision, Authority, Membership, Organisation, PolicyVersion, Unit, User
+from .models import (
+    Account,
+    AccountDecision,
+    Authority,
+    Membership,
+    Organisation,
+    PolicyVersion,
+    Unit,
+    User,
+)
 
 
 class MembershipInline(admin.TabularInline):

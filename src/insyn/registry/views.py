@@ -114,6 +114,8 @@ def account_detail(request, pk: int):
         "can_decide": permissions.can_decide(request.user, account),
         "info_text": actions.info_text(account),
         "policy": current_policy_version(),
+        "connection": getattr(account, "connection", None),
+        "item_count": account.items.count(),
     })
 
 

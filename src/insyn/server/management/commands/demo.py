@@ -60,7 +60,7 @@ class Command(BaseCommand):
             children.append(simulator)
             line = simulator.stdout.readline()
             if not line:
-                raise CommandError("Plattformssimulatorn startade inte (är porten %d upptagen?)" % simulator_port)
+                raise CommandError(f"Plattformssimulatorn startade inte (är porten {simulator_port} upptagen?)")
             attach_simulator(json.loads(line))
             children.append(subprocess.Popen([sys.executable, "-m", "insyn.cli", "serve", "--port", str(port)], env=env))
             children.append(subprocess.Popen([sys.executable, "-m", "insyn.cli", "worker"], env=env))
