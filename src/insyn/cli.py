@@ -23,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["sla"]:
         return _sla(args[1:])
+    if args[:1] == ["triage"]:
+        from insyn.triage.cli import main as triage_main
+
+        return triage_main(args[1:])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "insyn.settings")
     if args[:1] == ["demo"]:
         # The demo sends its e-mail (to kommunkansliet, to handläggare) into var/mail/ as files.

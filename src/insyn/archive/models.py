@@ -178,3 +178,26 @@ class ItemMedia(models.Model):
 
 def open_items_filter() -> Q:
     return Q(state__in=[Item.State.VISIBLE, Item.State.HIDDEN])
+
+
+class VersionTriage(models.Model):
+    """What triage said about one incoming version, with the model that said it."""
+
+    version = models.OneToOneField(ItemVersion, on_delete=models.CASCADE, related_name="triage")
+    model_version = models.CharField(max_length=100)
+    needs_answer = models.BooleanField()
+    topic = models.CharField(max_length=40)
+    moderation = models.JSONField(default=list)
+    sensitive = models.JSONField(default=list)
+    wrong_authority = models.CharField(max_length=40, blank=True)
+    spans = models.JSONField(default=list)
+    evidence = models.JSONField(default=list)
+    scores = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["topic"]), models.Index(fields=["needs_answer"])]
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.needs_answer or self.moderation or self.sensitive or self.wrong_authority)

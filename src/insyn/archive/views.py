@@ -131,11 +131,12 @@ def _diff(old: str, new: str) -> str:
 @login_required
 def item_view(request, pk: int):
     item = _get_item_for_user(request, pk)
-    versions = list(item.versions.select_related("raw").order_by("number"))
+    versions = list(item.versions.select_related("raw", "triage").order_by("number"))
     version_rows = [(v, _diff(versions[i - 1].text, v.text) if i else None) for i, v in enumerate(versions)]
     return render(request, "archive/item.html", {
         "item": item, "thread": _thread(item), "versions": version_rows,
         "states": item.state_changes.select_related("actor", "raw"), "media": item.media.all(),
+        "triage": getattr(versions[-1], "triage", None) if versions else None,
     })
 
 

@@ -495,10 +495,14 @@ def _sensitive(a: Analysis, out: RuleOutput) -> None:
     anchors = {h.first for h in a.by_class.get("person_anchor", ())}
     anchors.update(_names(a))
     anchor_sents = {a.sentence(i) for i in anchors}
+    # Illness words used as abuse ("en cancer i samhället", "blind och dum") are not health
+    # information about anyone.
+    abusive = any(a.has(c) for c in ("group", "slur", "slur_weak", "insult", "dehumanize"))
     for cls, label in (("health", "halsa"), ("social_case", "socialtjanst_arende"), ("economy", "ekonomi")):
         for h in a.by_class.get(cls, ()):
             if a.sentence(h.first) in anchor_sents:
-                out.fire(a, "sensitive", label, f"{cls}_about_person", h, strong=False)
+                strong = cls == "health" and not abusive
+                out.fire(a, "sensitive", label, f"{cls}_about_person", h, strong=strong)
                 break
         else:
             if cls in a.by_class:

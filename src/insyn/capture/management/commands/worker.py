@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from insyn.archive.media import fetch_pending_media
+from insyn.archive.triage_step import triage_pending
 from insyn.capture import actions
 
 
@@ -45,6 +46,7 @@ class Command(BaseCommand):
                                   f"{' – fel: ' + report.error if report.error else ''}")
             tasks.run()
             swept = actions.process_pending(limit=500)
+            swept += triage_pending()
             swept += fetch_pending_media()
             if once:
                 break
