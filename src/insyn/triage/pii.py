@@ -148,8 +148,9 @@ def find_personnummer(text: str, today: date | None = None) -> list[Span]:
 # the other ("070-123 45 67 08-123 456") are split instead of rejected.
 # The separator between groups is mandatory, so a long digit run has exactly one parse and
 # the regex can't backtrack through ways of splitting it.
+# Every Swedish number starts with "+" or "0", which lets the scan skip other positions fast.
 _PHONE_RUN_RE = re.compile(
-    r"(?<![\w+])(?:\+ ?|00)?\d+(?:(?:[ ]?[-/][ ]?|[ ])?\(\d+\)|(?:[ ]?[-/][ ]?|[ ])\d+){0,8}(?![\w])"
+    r"(?:\+ ?\d|0)(?<![\w+]0)(?<![\w+]\+)\d*(?:(?:[ ]?[-/][ ]?|[ ])?\(\d+\)|(?:[ ]?[-/][ ]?|[ ])\d+){0,8}(?![\w])"
 )
 _DIGITS_RE = re.compile(r"\d+")
 _DATE_LIKE_RE = re.compile(r"^\d{2}[-/.]\d{2}[-/.]\d{2,4}$|^\d{4}[-/.]\d{2}[-/.]\d{2}$")

@@ -39,6 +39,9 @@ _URL_RE = re.compile(
     r"store|live|tv|cc|gg)\b(?:/[^\s]{0,200})?)",
     re.IGNORECASE,
 )
+# Cheap pre-check: only texts with a scheme, "www" or a dot before a top-level domain can
+# hold a link, and only then is the full pattern run.
+_URL_HINT_RE = re.compile(r"https?:|www\.|\.[a-zA-Z]{2,6}\b")
 _EMOJI_RE = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2B55]")
 # Weapons, death and blood: next to a name or a place they read as a threat.
 _MENACE_EMOJI = frozenset("🔪🔫💣🪦⚰️💀☠🩸🧨🪓⚔🗡")
@@ -46,6 +49,18 @@ _AGE_RE = re.compile(
     r"\b\d{1,2} ?(?:år|års|mån|månader)\b|\b\d{1,2}-?åring|\b(?:klass|årskurs|åk) ?\d|\b\d[a-f]\b"
 )
 _QUOTES = "\"'«»”“`´"
+# A child made identifiable: a first name with an age or a school class ("Ella (6)",
+# "Noah Lindqvist i 7C", "Elsa Lundqvist, 11 år"), or a relation word and a name
+# ("min dotter Alva", "vår son Melvin").
+_NAMED_CHILD_RE = re.compile(
+    r"\b[A-ZÅÄÖ][a-zåäöéü]+(?: [A-ZÅÄÖ][a-zåäöéü]+)?"
+    r"(?: \((?:[1-9]|1[0-7])(?: år| mån)?\)|,? (?:[1-9]|1[0-7]) (?:år|månader)\b"
+    r"|,? (?:i|går i|från) (?:klass |årskurs |åk )?\d[A-Fa-f]\b)"
+    r"|\b(?:[Mm]in|[Vv]år|[Mm]itt|[Vv]årt) (?:son|dotter|barn|pojke|flicka|tjej|kille|lilla|bonusson|bonusdotter|"
+    r"barnbarn|systerson|brorson|systerdotter|brordotter)(?:,)? [A-ZÅÄÖ][a-zåäöéü]+"
+)
+# Matters about a child that make it sensitive even without a name.
+_CHILD_SERIOUS = frozenset(("social_case",))
 
 AUTH_BY_CLASS = {
     "auth_polisen": "Polisen",
@@ -137,7 +152,7 @@ def analyse(text: str, kind: str = "comment", lexicon: Lexicon | None = None) ->
         by_class=dict(by_class),
         spans=find_spans(text),
         sentence_starts=starts,
-        urls=len(_URL_RE.findall(head)) if "." in head else 0,
+        urls=len(_URL_RE.findall(head)) if _URL_HINT_RE.search(head) else 0,
         emojis=_EMOJI_RE.findall(head),
     )
 
@@ -507,17 +522,24 @@ def _sensitive(a: Analysis, out: RuleOutput) -> None:
         else:
             if cls in a.by_class:
                 out.features.add(f"R:{cls}_general")
+    named = _NAMED_CHILD_RE.search(a.norm.cased)
+    if named and (a.has("child") or a.has("child_problem") or _AGE_RE.search(named.group())):
+        s, e = a.norm.to_original(named.start(), named.end())
+        out.features.add("R:child_identifiable")
+        out.strong[("sensitive", "barn")].append(
+            Evidence("sensitive", "barn", "rule", f"named_child: {a.text[s:e]}", s, e, a.text[s:e])
+        )
+        return
     children = a.by_class.get("child", [])
     if children:
         problem = a.by_class.get("child_problem", [])
-        names = set(_names(a))
         for h in children:
             sent = a.sentence(h.first)
+            serious = a.has("social_case") or any(s.kind == "personnummer" for s in a.spans)
             detail = any(a.sentence(p.first) == sent for p in problem)
-            named = any(h.last < i <= h.last + 2 for i in names)
             aged = _AGE_RE.search(a.norm.text, max(0, h.start - 40), min(len(a.norm.text), h.end + 60))
-            if detail or named or aged:
-                out.fire(a, "sensitive", "barn", "child_identifiable", h, strong=False)
+            if serious or detail or aged:
+                out.fire(a, "sensitive", "barn", "child_identifiable", h, strong=serious)
                 break
 
 

@@ -90,7 +90,9 @@ def standard(graph: RecordedGraph) -> RecordedGraph:
     graph.add("GET", f"{PAGE}/feed", "feed_1")
     graph.add("GET", f"{PAGE}/feed", "feed_2", after="QVFIUkFmdGVyMQZDZD")
     graph.add("GET", f"{POST1}/comments", "comments_post1_1")
-    graph.add("GET", f"{POST1}/comments", "comments_post1_2", after="WTI5dGJXVnVkRjlqZAFhKemIzSTZANVEE")
+    graph.add(
+        "GET", f"{POST1}/comments", "comments_post1_2", after="WTI5dGJXVnVkRjlqZAFhKemIzSTZANVEE"
+    )
     graph.add("GET", f"{POST2}/comments", "comments_post2")
     graph.add("GET", f"{POST3}/comments", "comments_empty")
     graph.add("GET", f"{PAGE}/conversations", "conversations_1")
@@ -142,7 +144,8 @@ def test_verify_credentials_reads_the_page(client, graph) -> None:
     (request,) = graph.requests
     assert request.url.path == f"/v23.0/{PAGE}"
     assert request.url.params["fields"] == "id,name,link"
-    assert request.url.params["access_token"] == TOKEN
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert "access_token" not in request.url.params
 
 
 def test_full_poll_walks_every_page_and_finds_every_item_once(client, graph) -> None:
@@ -163,7 +166,10 @@ def test_full_poll_walks_every_page_and_finds_every_item_once(client, graph) -> 
     counts = Counter(item.platform_id for item in result.items)
     assert set(counts.values()) == {1}
     assert Counter(item.kind for item in result.items) == {
-        "post": 3, "comment": 3, "reply": 2, "message": 4,
+        "post": 3,
+        "comment": 3,
+        "reply": 2,
+        "message": 4,
     }
     assert all(p.status == 200 and p.body for p in pages)
 
@@ -175,15 +181,21 @@ def test_tokens_stay_out_of_page_urls_and_next_links_are_refreshed(client, graph
         assert page.url.startswith(f"{GRAPH}/v23.0/")
         assert TOKEN not in json.dumps(page.headers)
     assert "after=QVFIUkFmdGVyMQZDZD" in pages[1].url
-    # The recorded next links carry a stale token: it is replaced, never sent on.
-    assert {r.url.params["access_token"] for r in graph.requests} == {TOKEN}
+    # The recorded next links carry a stale token: it is stripped, never sent on; the
+    # token travels in the header only.
+    for request in graph.requests:
+        assert "access_token" not in request.url.params and TOKEN not in str(request.url)
+        assert request.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
 def test_the_first_requests_ask_for_the_documented_fields(client, graph) -> None:
     list(client.poll({}, full=True))
     feed, comments = graph.requests[0].url.params, graph.requests[2].url.params
     assert feed["fields"].startswith("id,message,created_time,updated_time,permalink_url,from,")
-    assert "attachments{media_type,url,media,target" in feed["fields"] and "is_hidden" in feed["fields"]
+    assert (
+        "attachments{media_type,url,media,target" in feed["fields"]
+        and "is_hidden" in feed["fields"]
+    )
     assert feed["limit"] == "100" and "since" not in feed
     assert (comments["filter"], comments["order"]) == ("stream", "chronological")
     assert comments["fields"] == (
@@ -205,39 +217,55 @@ def test_posts_comments_and_messages_are_classified(client) -> None:
     assert own.thread_platform_id == POST1 and own.parent_platform_id is None
     assert own.created_at == datetime(2025, 3, 1, 9, 15, 2, tzinfo=UTC)
     assert own.url == "https://www.facebook.com/104512345678901/posts/798765432109876"
-    assert [m.url for m in own.media] == ["https://scontent.xx.fbcdn.net/v/t39.30808-6/stadshuset.jpg"]
+    assert [m.url for m in own.media] == [
+        "https://scontent.xx.fbcdn.net/v/t39.30808-6/stadshuset.jpg"
+    ]
     assert own.media[0].platform_id == "798765432100500"
     visitor = items[POST2]
     assert (visitor.direction, visitor.record_type, visitor.author_id) == (
-        "inkommen", "public_comment", "7000000000001",
+        "inkommen",
+        "public_comment",
+        "7000000000001",
     )
 
     comment = items[ANNA_COMMENT]
     assert (comment.kind, comment.direction, comment.record_type) == (
-        "comment", "inkommen", "public_comment",
+        "comment",
+        "inkommen",
+        "public_comment",
     )
     assert (comment.parent_platform_id, comment.thread_platform_id) == (POST1, POST1)
     assert comment.created_at == datetime(2025, 3, 1, 9, 20, 11, tzinfo=UTC)
     assert comment.created_at.utcoffset() == timedelta(0)
     reply = items["798765432109876_1122334455667799"]
     assert (reply.kind, reply.parent_platform_id, reply.thread_platform_id) == (
-        "reply", ANNA_COMMENT, POST1,
+        "reply",
+        ANNA_COMMENT,
+        POST1,
     )
     page_reply = items["798765432109876_1122334455667800"]
     assert (page_reply.kind, page_reply.direction, page_reply.record_type) == (
-        "reply", "upprattad", "own_post",
+        "reply",
+        "upprattad",
+        "own_post",
     )
     hidden = items["798765432109876_1122334455667811"]
     assert hidden.state == "hidden" and hidden.kind == "comment"
-    assert [m.url for m in hidden.media] == ["https://scontent.xx.fbcdn.net/v/t39.30808-6/sopor.jpg"]
+    assert [m.url for m in hidden.media] == [
+        "https://scontent.xx.fbcdn.net/v/t39.30808-6/sopor.jpg"
+    ]
     page_comment = items["798765432100001_2233445566778801"]
     assert (page_comment.kind, page_comment.direction, page_comment.parent_platform_id) == (
-        "comment", "upprattad", POST2,
+        "comment",
+        "upprattad",
+        POST2,
     )
 
     incoming = items["m_AbC1xYzQ3fQmVnTz7aLw3Kq1"]
     assert (incoming.kind, incoming.direction, incoming.record_type) == (
-        "message", "inkommen", "direct_message",
+        "message",
+        "inkommen",
+        "direct_message",
     )
     assert incoming.thread_platform_id == T1 and incoming.author_name == "Anna Andersson"
     answer = items["m_AbC2xYzQ3fQmVnTz7aLw3Kq1"]
@@ -261,9 +289,16 @@ def test_incremental_poll_fetches_only_what_changed(client, graph) -> None:
 
     graph.requests.clear()
     quiet = list(client.poll(state))
-    assert [p.context["endpoint"] for p in quiet] == ["feed", "feed", "conversations", "conversations"]
+    assert [p.context["endpoint"] for p in quiet] == [
+        "feed",
+        "feed",
+        "conversations",
+        "conversations",
+    ]
     since = int(graph.requests[0].url.params["since"])
-    assert since == int((datetime(2025, 3, 1, 9, 15, 2, tzinfo=UTC) - timedelta(days=30)).timestamp())
+    assert since == int(
+        (datetime(2025, 3, 1, 9, 15, 2, tzinfo=UTC) - timedelta(days=30)).timestamp()
+    )
 
     # A new comment on the old visitor post, and a new message in David's conversation.
     feed = fixture("feed_1")
@@ -275,17 +310,26 @@ def test_incremental_poll_fetches_only_what_changed(client, graph) -> None:
     conversations["data"].insert(0, david)
     graph.add("GET", f"{PAGE}/conversations", conversations)
     messages = fixture("messages_t2")
-    messages["data"].insert(0, {
-        "id": "m_DeF2xYzQ3fQmVnTz7aLw3Kq9", "message": "Hallå?", "created_time": "2025-03-02T12:05:00+0000",
-        "from": {"name": "David Dahl", "id": "7000000000004"},
-        "to": {"data": [{"name": "Exempel kommun", "id": PAGE}]},
-    })
+    messages["data"].insert(
+        0,
+        {
+            "id": "m_DeF2xYzQ3fQmVnTz7aLw3Kq9",
+            "message": "Hallå?",
+            "created_time": "2025-03-02T12:05:00+0000",
+            "from": {"name": "David Dahl", "id": "7000000000004"},
+            "to": {"data": [{"name": "Exempel kommun", "id": PAGE}]},
+        },
+    )
     graph.add("GET", f"{T2}/messages", messages)
     graph.requests.clear()
     changed = list(client.poll(state))
     assert graph.paths() == [
-        f"{PAGE}/feed", f"{PAGE}/feed", f"{POST2}/comments",
-        f"{PAGE}/conversations", f"{PAGE}/conversations", f"{T2}/messages",
+        f"{PAGE}/feed",
+        f"{PAGE}/feed",
+        f"{POST2}/comments",
+        f"{PAGE}/conversations",
+        f"{PAGE}/conversations",
+        f"{T2}/messages",
     ]
     assert "m_DeF2xYzQ3fQmVnTz7aLw3Kq9" in by_id(normalise_pages(changed))
     assert state["posts"][POST2] == "2025-03-02T12:00:00+0000"
@@ -306,11 +350,26 @@ def test_incremental_poll_rewalks_fresh_posts_by_default(client, graph) -> None:
 def test_messages_stop_at_what_was_already_captured(client, graph) -> None:
     state: dict = {}
     list(client.poll(state, full=True))
-    older = {"data": [{"id": "m_old", "message": "gammalt", "created_time": "2025-02-01T10:00:00+0000",
-                       "from": {"name": "Anna Andersson", "id": "7000000000001"}}]}
+    older = {
+        "data": [
+            {
+                "id": "m_old",
+                "message": "gammalt",
+                "created_time": "2025-02-01T10:00:00+0000",
+                "from": {"name": "Anna Andersson", "id": "7000000000001"},
+            }
+        ]
+    }
     first = fixture("messages_t1")
-    first["data"].insert(0, {"id": "m_new", "message": "nytt", "created_time": "2025-03-02T08:00:00+0000",
-                             "from": {"name": "Anna Andersson", "id": "7000000000001"}})
+    first["data"].insert(
+        0,
+        {
+            "id": "m_new",
+            "message": "nytt",
+            "created_time": "2025-03-02T08:00:00+0000",
+            "from": {"name": "Anna Andersson", "id": "7000000000001"},
+        },
+    )
     first["paging"]["next"] = f"{GRAPH}/v23.0/{T1}/messages?limit=100&after=QVFIUm1zZzM"
     graph.add("GET", f"{T1}/messages", first)
     graph.add("GET", f"{T1}/messages", older, after="QVFIUm1zZzM")
@@ -355,7 +414,9 @@ def test_unreadable_page_is_handed_over_then_the_poll_fails(client, graph) -> No
 
 def test_a_next_link_to_another_host_is_followed_by_cursor_only(client, graph) -> None:
     feed = fixture("feed_1")
-    feed["paging"]["next"] = "https://evil.example/v23.0/x/feed?after=QVFIUkFmdGVyMQZDZD&access_token=leak"
+    feed["paging"]["next"] = (
+        "https://evil.example/v23.0/x/feed?after=QVFIUkFmdGVyMQZDZD&access_token=leak"
+    )
     graph.add("GET", f"{PAGE}/feed", feed)
     list(client.poll({}, full=True))
     assert {r.url.host for r in graph.requests} == {"graph.facebook.com"}
@@ -363,6 +424,18 @@ def test_a_next_link_to_another_host_is_followed_by_cursor_only(client, graph) -
     assert second.url.path == f"/v23.0/{PAGE}/feed"
     assert second.url.params["after"] == "QVFIUkFmdGVyMQZDZD"
     assert second.url.params["fields"] == graph.requests[0].url.params["fields"]
+
+
+def test_a_foreign_next_link_without_a_cursor_ends_the_walk_without_a_mark(client, graph) -> None:
+    feed = fixture("feed_1")
+    feed["paging"] = {"next": "https://evil.example/v23.0/x/feed?after=X"}
+    graph.add("GET", f"{PAGE}/feed", feed)
+    state: dict = {}
+    pages = client.poll(state)
+    assert next(pages).context == {"endpoint": "feed"}
+    with pytest.raises(PlatformError, match="points elsewhere"):
+        next(pages)
+    assert "feed_newest" not in state and len(graph.requests) == 1
 
 
 # --- the client: errors, retries and rate limits -------------------------------------------
@@ -396,17 +469,35 @@ def test_graph_errors_map_to_the_contract(client, graph, name, status, kind, cod
 
 @pytest.mark.parametrize("code", [102, 104])
 def test_session_and_missing_token_errors_are_token_errors(client, graph, code) -> None:
-    graph.add("GET", PAGE, {"error": {"message": "x", "type": "OAuthException", "code": code,
-                                      "fbtrace_id": "A"}}, status=400)
+    graph.add(
+        "GET",
+        PAGE,
+        {"error": {"message": "x", "type": "OAuthException", "code": code, "fbtrace_id": "A"}},
+        status=400,
+    )
     with pytest.raises(TokenInvalid):
         client.verify_credentials()
 
 
 def test_rate_limit_retry_at_comes_from_the_buc_header(client, graph) -> None:
-    usage = {PAGE: [{"type": "pages", "call_count": 100, "total_cputime": 20, "total_time": 40,
-                     "estimated_time_to_regain_access": 7}]}
-    graph.add("GET", PAGE, "error_32", status=400,
-              headers={"X-Business-Use-Case-Usage": json.dumps(usage)})
+    usage = {
+        PAGE: [
+            {
+                "type": "pages",
+                "call_count": 100,
+                "total_cputime": 20,
+                "total_time": 40,
+                "estimated_time_to_regain_access": 7,
+            }
+        ]
+    }
+    graph.add(
+        "GET",
+        PAGE,
+        "error_32",
+        status=400,
+        headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
+    )
     with pytest.raises(RateLimited) as caught:
         client.verify_credentials()
     wait = caught.value.retry_at - datetime.now(UTC)
@@ -442,10 +533,20 @@ def test_persistent_5xx_gives_a_retryable_error(client, graph) -> None:
 
 
 def test_a_429_with_a_long_wait_is_left_to_the_scheduler(client, graph, sleeps) -> None:
-    usage = {PAGE: [{"type": "pages", "call_count": 100, "total_cputime": 5, "total_time": 5,
-                     "estimated_time_to_regain_access": 30}]}
-    graph.add("GET", PAGE, "error_4", status=429,
-              headers={"X-Business-Use-Case-Usage": json.dumps(usage)})
+    usage = {
+        PAGE: [
+            {
+                "type": "pages",
+                "call_count": 100,
+                "total_cputime": 5,
+                "total_time": 5,
+                "estimated_time_to_regain_access": 30,
+            }
+        ]
+    }
+    graph.add(
+        "GET", PAGE, "error_4", status=429, headers={"X-Business-Use-Case-Usage": json.dumps(usage)}
+    )
     with pytest.raises(RateLimited) as caught:
         client.verify_credentials()
     assert caught.value.retry_at - datetime.now(UTC) > timedelta(minutes=29)
@@ -465,15 +566,23 @@ def test_network_failures_become_retryable_errors_without_the_token(sleeps) -> N
 
 
 def test_polling_slows_down_above_80_percent(client, graph, sleeps) -> None:
-    graph.add("GET", f"{PAGE}/feed", "feed_1",
-              headers={"X-App-Usage": '{"call_count":90,"total_cputime":12,"total_time":30}'})
+    graph.add(
+        "GET",
+        f"{PAGE}/feed",
+        "feed_1",
+        headers={"X-App-Usage": '{"call_count":90,"total_cputime":12,"total_time":30}'},
+    )
     list(client.poll({}, full=True))
     assert sleeps[0] == pytest.approx(7.5)
 
 
 def test_polling_stops_at_95_percent_but_the_inbox_can_still_act(client, graph) -> None:
-    graph.add("GET", f"{PAGE}/feed", "feed_1",
-              headers={"X-App-Usage": '{"call_count":96,"total_cputime":12,"total_time":30}'})
+    graph.add(
+        "GET",
+        f"{PAGE}/feed",
+        "feed_1",
+        headers={"X-App-Usage": '{"call_count":96,"total_cputime":12,"total_time":30}'},
+    )
     graph.add("POST", f"{ANNA_COMMENT}/comments", {"id": "798765432109876_99"})
     pages = client.poll({}, full=True)
     next(pages)
@@ -484,8 +593,12 @@ def test_polling_stops_at_95_percent_but_the_inbox_can_still_act(client, graph) 
 
 
 def test_usage_at_100_percent_blocks_every_call(client, graph) -> None:
-    graph.add("GET", PAGE, "page",
-              headers={"X-App-Usage": '{"call_count":100,"total_cputime":12,"total_time":30}'})
+    graph.add(
+        "GET",
+        PAGE,
+        "page",
+        headers={"X-App-Usage": '{"call_count":100,"total_cputime":12,"total_time":30}'},
+    )
     client.verify_credentials()
     with pytest.raises(RateLimited):
         client.delete(ANNA_COMMENT)
@@ -502,7 +615,7 @@ def test_reply_posts_a_comment_and_returns_its_id(client, graph) -> None:
     (request,) = graph.requests
     assert request.method == "POST"
     assert dict(httpx.QueryParams(request.content.decode())) == {"message": "Hej Anna, ja!"}
-    assert request.url.params["access_token"] == TOKEN
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
 def test_reply_is_sent_once_even_when_the_answer_is_a_5xx(client, graph, sleeps) -> None:
@@ -537,21 +650,31 @@ def test_delete_and_delete_of_what_is_gone(client, graph) -> None:
 
 
 def test_send_message_uses_the_send_api(client, graph) -> None:
-    graph.add("POST", f"{PAGE}/messages",
-              {"recipient_id": "7000000000001", "message_id": "m_AbC9xYzQ3fQmVnTz7aLw3Kq1"})
+    graph.add(
+        "POST",
+        f"{PAGE}/messages",
+        {"recipient_id": "7000000000001", "message_id": "m_AbC9xYzQ3fQmVnTz7aLw3Kq1"},
+    )
     assert client.send_message("7000000000001", "Hej Anna!") == "m_AbC9xYzQ3fQmVnTz7aLw3Kq1"
     (request,) = graph.requests
     assert json.loads(request.content) == {
-        "recipient": {"id": "7000000000001"}, "messaging_type": "RESPONSE",
+        "recipient": {"id": "7000000000001"},
+        "messaging_type": "RESPONSE",
         "message": {"text": "Hej Anna!"},
     }
     assert TOKEN not in request.content.decode()
 
 
 def test_send_message_outside_the_window_is_a_permanent_error(client, graph) -> None:
-    outside = {"error": {"message": "(#10) This message is sent outside of allowed window.",
-                         "type": "OAuthException", "code": 10, "error_subcode": 2018278,
-                         "fbtrace_id": "B"}}
+    outside = {
+        "error": {
+            "message": "(#10) This message is sent outside of allowed window.",
+            "type": "OAuthException",
+            "code": 10,
+            "error_subcode": 2018278,
+            "fbtrace_id": "B",
+        }
+    }
     graph.add("POST", f"{PAGE}/messages", outside, status=400)
     with pytest.raises(PlatformError) as caught:
         client.send_message("7000000000001", "Hej")
@@ -568,17 +691,25 @@ def webhook(name: str) -> Normalised:
 def test_webhook_comment_add() -> None:
     (item,) = webhook("webhook_comment_add").items
     assert (item.platform_id, item.kind, item.direction, item.record_type) == (
-        ANNA_COMMENT, "comment", "inkommen", "public_comment",
+        ANNA_COMMENT,
+        "comment",
+        "inkommen",
+        "public_comment",
     )
     assert (item.parent_platform_id, item.thread_platform_id) == (POST1, POST1)
     assert item.created_at == datetime.fromtimestamp(1740820811, UTC) and item.edited_at is None
-    assert item.text == "Går det att följa mötet på webben?" and item.author_name == "Anna Andersson"
+    assert (
+        item.text == "Går det att följa mötet på webben?" and item.author_name == "Anna Andersson"
+    )
 
 
 def test_webhook_reply_by_the_page() -> None:
     (item,) = webhook("webhook_reply_add").items
     assert (item.kind, item.direction, item.record_type, item.parent_platform_id) == (
-        "reply", "upprattad", "own_post", ANNA_COMMENT,
+        "reply",
+        "upprattad",
+        "own_post",
+        ANNA_COMMENT,
     )
 
 
@@ -605,10 +736,16 @@ def test_webhook_posts_and_reactions() -> None:
     result = webhook("webhook_feed_mixed")
     own, photo = result.items  # the reaction is not a record
     assert (own.kind, own.direction, own.record_type, own.platform_id) == (
-        "post", "upprattad", "own_post", f"{PAGE}_798765432100003",
+        "post",
+        "upprattad",
+        "own_post",
+        f"{PAGE}_798765432100003",
     )
     assert (photo.direction, photo.record_type, photo.author_id, photo.author_name) == (
-        "inkommen", "public_comment", "7000000000006", "Fia Fors",
+        "inkommen",
+        "public_comment",
+        "7000000000006",
+        "Fia Fors",
     )
     assert [m.url for m in photo.media] == ["https://scontent.xx.fbcdn.net/v/t1.0-9/halka.jpg"]
 
@@ -617,7 +754,9 @@ def test_webhook_messaging() -> None:
     result = webhook("webhook_messaging")
     question, receipt, echo = result.items  # deliveries and reads are not records
     assert (question.kind, question.direction, question.record_type) == (
-        "message", "inkommen", "direct_message",
+        "message",
+        "inkommen",
+        "direct_message",
     )
     assert question.created_at == datetime.fromtimestamp(1740826799.886, UTC)
     assert question.author_id == "7000000000001" and question.thread_platform_id is None
@@ -625,7 +764,9 @@ def test_webhook_messaging() -> None:
         "https://scontent.xx.fbcdn.net/v/t1.15752-9/kvitto.jpg"
     ]
     assert (echo.direction, echo.record_type, echo.author_id) == (
-        "upprattad", "direct_message", PAGE,
+        "upprattad",
+        "direct_message",
+        PAGE,
     )
 
 
@@ -633,13 +774,45 @@ def test_webhook_message_edit_and_unsend() -> None:
     (edit,) = webhook("webhook_message_edit").items
     assert edit.platform_id == "m_AbC4xYzQ3fQmVnTz7aLw3Kq1" and "måndags" in edit.text
     assert edit.edited_at == datetime.fromtimestamp(1740827000, UTC) and edit.created_at is None
-    unsent = {"object": "page", "entry": [{"id": PAGE, "time": 1, "messaging": [{
-        "sender": {"id": "7000000000001"}, "recipient": {"id": PAGE}, "timestamp": 1740827100000,
-        "message": {"mid": "m_AbC4xYzQ3fQmVnTz7aLw3Kq1", "is_deleted": True}}]}]}
+    unsent = {
+        "object": "page",
+        "entry": [
+            {
+                "id": PAGE,
+                "time": 1,
+                "messaging": [
+                    {
+                        "sender": {"id": "7000000000001"},
+                        "recipient": {"id": PAGE},
+                        "timestamp": 1740827100000,
+                        "message": {"mid": "m_AbC4xYzQ3fQmVnTz7aLw3Kq1", "is_deleted": True},
+                    }
+                ],
+            }
+        ],
+    }
     result = FacebookPage.normalise(json.dumps(unsent).encode(), {"source": "webhook"})
     assert [(s.platform_id, s.state) for s in result.signals] == [
         ("m_AbC4xYzQ3fQmVnTz7aLw3Kq1", "deleted_on_platform")
     ]
+
+
+def test_a_batch_for_several_pages_is_read_per_page() -> None:
+    batch = fixture("webhook_comment_add")
+    other = copy.deepcopy(batch["entry"][0])
+    other["id"] = "999000000000001"
+    other["changes"][0]["value"]["comment_id"] = "555_1"
+    batch["entry"].append(other)
+    body = json.dumps(batch).encode()
+    ours = FacebookPage.normalise(
+        body, {"source": "webhook", "page_id": PAGE, "account_external_id": PAGE}
+    )
+    theirs = FacebookPage.normalise(
+        body, {"source": "webhook", "account_external_id": "999000000000001"}
+    )
+    assert [i.platform_id for i in ours.items] == [ANNA_COMMENT]
+    assert [i.platform_id for i in theirs.items] == ["555_1"]
+    assert len(FacebookPage.normalise(body, {"source": "webhook"}).items) == 2
 
 
 def test_webhooks_for_other_objects_are_malformed() -> None:
@@ -668,8 +841,16 @@ def test_signature_over_the_raw_bytes() -> None:
 
 @pytest.mark.parametrize(
     "header",
-    [None, "", "sha256=", "sha1=" + "0" * 40, "sha256=" + "z" * 64, "sha256" + "0" * 64,
-     "sha256=" + "0" * 63, "md5=abc"],
+    [
+        None,
+        "",
+        "sha256=",
+        "sha1=" + "0" * 40,
+        "sha256=" + "z" * 64,
+        "sha256" + "0" * 64,
+        "sha256=" + "0" * 63,
+        "md5=abc",
+    ],
 )
 def test_missing_or_malformed_signatures_fail(header) -> None:
     assert not verify_signature(b"{}", header, SECRET)
@@ -692,9 +873,15 @@ CONTEXTS = [
     {"source": "webhook", "account_external_id": PAGE},
 ]
 SAMPLES = [
-    ("feed_1", 0), ("comments_post1_2", 1), ("conversations_1", 2), ("messages_t1", 3),
-    ("webhook_comment_add", 4), ("webhook_feed_mixed", 4), ("webhook_messaging", 5),
-    ("webhook_comment_hide", 5), ("webhook_message_edit", 4),
+    ("feed_1", 0),
+    ("comments_post1_2", 1),
+    ("conversations_1", 2),
+    ("messages_t1", 3),
+    ("webhook_comment_add", 4),
+    ("webhook_feed_mixed", 4),
+    ("webhook_messaging", 5),
+    ("webhook_comment_hide", 5),
+    ("webhook_message_edit", 4),
 ]
 
 
@@ -710,7 +897,11 @@ def test_normalise_is_pure_and_repeatable() -> None:
     ("body", "context", "message"),
     [
         (b'{"data": []}', {"endpoint": "feed"}, "account_external_id"),
-        (b'{"data": []}', {"endpoint": "photos", "account_external_id": PAGE}, "unknown Graph endpoint"),
+        (
+            b'{"data": []}',
+            {"endpoint": "photos", "account_external_id": PAGE},
+            "unknown Graph endpoint",
+        ),
         (b'{"data": []}', {"endpoint": "comments", "account_external_id": PAGE}, "post_id"),
         (b'{"data": []}', {"endpoint": "messages", "account_external_id": PAGE}, "conversation_id"),
         (json.dumps(fixture("error_190_463")).encode(), CONTEXTS[0], "Graph error object"),
@@ -719,11 +910,17 @@ def test_normalise_is_pure_and_repeatable() -> None:
         (b'{"data": [{"id": "1", "is_hidden": "yes"}]}', CONTEXTS[1], "is_hidden"),
         (b'{"data": [{"message": "utan id"}]}', CONTEXTS[1], "without a usable 'id'"),
         (b'{"data": [{"id": "1", "message": 5}]}', CONTEXTS[3], "not text"),
-        (b'\xff\xfe\x00', CONTEXTS[0], "not"),
-        (b'{"object": "page", "entry": [{"changes": [{"field": "feed", "value": {"item": "comment", "verb": "add"}}]}]}',
-         CONTEXTS[4], "comment_id"),
-        (b'{"object": "page", "entry": [{"messaging": [{"timestamp": 1e300, "message": {"mid": "m"}}]}]}',
-         CONTEXTS[4], "out of range"),
+        (b"\xff\xfe\x00", CONTEXTS[0], "not"),
+        (
+            b'{"object": "page", "entry": [{"changes": [{"field": "feed", "value": {"item": "comment", "verb": "add"}}]}]}',
+            CONTEXTS[4],
+            "comment_id",
+        ),
+        (
+            b'{"object": "page", "entry": [{"messaging": [{"timestamp": 1e300, "message": {"mid": "m"}}]}]}',
+            CONTEXTS[4],
+            "out of range",
+        ),
     ],
 )
 def test_unreadable_payloads_are_malformed_with_a_reason(body, context, message) -> None:
@@ -742,7 +939,9 @@ def _outcome(body: bytes, context: dict) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=25,
 )
 quick = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -824,8 +1023,10 @@ def visible(sim) -> dict[str, set[str]]:
     with w.lock:
         posts = {p.id for p in w.posts.values() if p.page_id == page_id and p.deleted_at is None}
         comments = {
-            c.id for c in w.comments.values()
-            if c.post_id in posts and c.deleted_at is None
+            c.id
+            for c in w.comments.values()
+            if c.post_id in posts
+            and c.deleted_at is None
             and (c.parent_id is None or w.comments[c.parent_id].deleted_at is None)
         }
         conversations = {c.id for c in w.conversations.values() if c.page_id == page_id}
@@ -843,8 +1044,11 @@ def test_simulator_full_poll_finds_everything_exactly_once(sim) -> None:
     result = normalise_pages(list(client.poll({}, full=True)), page_id)
     expected = visible(sim)
     assert expected["comment"] and expected["message"]
-    for kind, kinds in (("post", ("post",)), ("comment", ("comment", "reply")),
-                        ("message", ("message",))):
+    for kind, kinds in (
+        ("post", ("post",)),
+        ("comment", ("comment", "reply")),
+        ("message", ("message",)),
+    ):
         found = ids(result, *kinds)
         assert set(found) == expected[kind] and set(found.values()) == {1}, kind
 
@@ -860,25 +1064,29 @@ def test_simulator_full_poll_finds_everything_exactly_once(sim) -> None:
         if item.kind == "message":
             own = w.messages[item.platform_id].from_id == page_id
             assert (item.direction, item.record_type) == (
-                "upprattad" if own else "inkommen", "direct_message",
+                "upprattad" if own else "inkommen",
+                "direct_message",
             )
     client.http.close()
 
 
 def test_simulator_incremental_poll_fetches_less_and_misses_nothing(sim) -> None:
-    full_transport, incremental_transport = CountingTransport(), CountingTransport()
     state: dict = {}
-    first = normalise_pages(list(sim_client(sim, transport=full_transport).poll(state)), sim[1])
+    first = normalise_pages(list(sim_client(sim).poll(state)), sim[1])
     sim[0].simulator.tick(15)
-    client = sim_client(sim, transport=incremental_transport)
+    incremental, full = CountingTransport(), CountingTransport()
+    client = sim_client(sim, transport=incremental)
     client.fresh = timedelta(0)  # updated_time alone must bring the new comments in
     second = normalise_pages(list(client.poll(state)), sim[1])
-    assert len(incremental_transport.requests) < len(full_transport.requests)
+    list(sim_client(sim, transport=full).poll({}, full=True))
+    assert len(incremental.requests) < len(full.requests)
     expected = visible(sim)
-    assert expected["comment"] <= set(ids(first, "comment", "reply")) | set(ids(second, "comment", "reply"))
+    assert expected["comment"] <= set(ids(first, "comment", "reply")) | set(
+        ids(second, "comment", "reply")
+    )
     assert expected["message"] <= set(ids(first, "message")) | set(ids(second, "message"))
-    full_transport.close()
-    incremental_transport.close()
+    incremental.close()
+    full.close()
 
 
 def test_simulator_moderation_verbs(sim) -> None:
@@ -886,9 +1094,14 @@ def test_simulator_moderation_verbs(sim) -> None:
     w = handle.simulator.world
     client = sim_client(sim)
     with w.lock:
-        residents = [c for c in w.comments.values()
-                     if c.id in visible(sim)["comment"] and c.parent_id is None
-                     and c.from_id != page_id and not c.is_hidden]
+        residents = [
+            c
+            for c in w.comments.values()
+            if c.id in visible(sim)["comment"]
+            and c.parent_id is None
+            and c.from_id != page_id
+            and not c.is_hidden
+        ]
     target, doomed = residents[0], residents[1]
 
     client.set_hidden(target.id, True)
@@ -898,12 +1111,17 @@ def test_simulator_moderation_verbs(sim) -> None:
     client.set_hidden(target.id, False)
     assert not w.comments[target.id].is_hidden
 
-    reply_id = client.reply(target.id, "Tack för ditt inlägg, vi återkommer.", idempotency_key="t-1")
+    reply_id = client.reply(
+        target.id, "Tack för ditt inlägg, vi återkommer.", idempotency_key="t-1"
+    )
     state: dict = {}
     client.fresh = timedelta(0)
     reply = by_id(normalise_pages(list(client.poll(state)), page_id))[reply_id]
     assert (reply.kind, reply.direction, reply.record_type, reply.parent_platform_id) == (
-        "reply", "upprattad", "own_post", target.id,
+        "reply",
+        "upprattad",
+        "own_post",
+        target.id,
     )
 
     client.delete(doomed.id)
@@ -913,12 +1131,16 @@ def test_simulator_moderation_verbs(sim) -> None:
     with pytest.raises(NotFound):
         client.delete(doomed.id)
 
-    sent = handle.simulator.act("message", page_id=page_id, user_name="Greta Gran", text="Hej kommunen!")
+    sent = handle.simulator.act(
+        "message", page_id=page_id, user_name="Greta Gran", text="Hej kommunen!"
+    )
     message_id = client.send_message(sent["user_id"], "Hej Greta, vad kan vi hjälpa till med?")
     messages = by_id(normalise_pages(list(client.poll(state)), page_id))
     answer = messages[message_id]
     assert (answer.direction, answer.record_type, answer.thread_platform_id) == (
-        "upprattad", "direct_message", sent["conversation_id"],
+        "upprattad",
+        "direct_message",
+        sent["conversation_id"],
     )
     assert messages[sent["id"]].direction == "inkommen"
     client.http.close()
@@ -956,7 +1178,11 @@ class _Receiver:
         def app(environ, start_response):
             length = int(environ.get("CONTENT_LENGTH") or 0)
             body = environ["wsgi.input"].read(length)
-            headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+            headers = {
+                k[5:].replace("_", "-").lower(): v
+                for k, v in environ.items()
+                if k.startswith("HTTP_")
+            }
             self.requests.append((headers, body))
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
@@ -984,11 +1210,15 @@ def test_simulator_webhooks_verify_and_normalise(sim) -> None:
     try:
         simulator.configure_webhook(WebhookConfig(receiver.url, app_secret=SECRET, retry_base=0.0))
         post_id = sorted(visible(sim)["post"])[0]
-        added = simulator.act("comment", object_id=post_id, from_name="Hugo Holm", message="Hej! Åäö / test")
+        added = simulator.act(
+            "comment", object_id=post_id, from_name="Hugo Holm", message="Hej! Åäö / test"
+        )
         simulator.act("edit_comment", comment_id=added["id"], message="Hej! Rättat.")
         simulator.act("hide_comment", comment_id=added["id"])
         simulator.act("delete_comment", comment_id=added["id"])
-        sent = simulator.act("message", page_id=page_id, user_name="Ida Ist", text="Fråga om bygglov")
+        sent = simulator.act(
+            "message", page_id=page_id, user_name="Ida Ist", text="Fråga om bygglov"
+        )
         simulator.deliver_webhooks()
     finally:
         simulator.configure_webhook(None)
@@ -1003,13 +1233,17 @@ def test_simulator_webhooks_verify_and_normalise(sim) -> None:
         signals += result.signals
     mine = [i for i in items if i.platform_id == added["id"]]
     assert [(i.kind, i.direction, i.text) for i in mine] == [
-        ("comment", "inkommen", "Hej! Åäö / test"), ("comment", "inkommen", "Hej! Rättat."),
+        ("comment", "inkommen", "Hej! Åäö / test"),
+        ("comment", "inkommen", "Hej! Rättat."),
     ]
     assert mine[0].created_at is not None and mine[1].edited_at is not None
     assert [(s.platform_id, s.state) for s in signals if s.platform_id == added["id"]] == [
-        (added["id"], "hidden"), (added["id"], "deleted_on_platform"),
+        (added["id"], "hidden"),
+        (added["id"], "deleted_on_platform"),
     ]
     (message,) = [i for i in items if i.platform_id == sent["id"]]
     assert (message.direction, message.record_type, message.text) == (
-        "inkommen", "direct_message", "Fråga om bygglov",
+        "inkommen",
+        "direct_message",
+        "Fråga om bygglov",
     )

@@ -55,10 +55,13 @@ seen and acts on it:
 
 Errors are routed on the Graph error ``code``, not on the HTTP status (see ``_error``).
 
-**Tokens** go in the ``access_token`` query parameter, the way every Graph example in
-Meta's documentation does it. They never appear in ``FetchedPage.url`` or in an error
-message. ``paging.next`` links (which carry the token) are followed only to the configured
-host, with the token stripped and added back.
+**Tokens** travel in ``Authorization: Bearer``. Graph issues them with
+``"token_type": "bearer"``. Meta's Pages examples use the ``access_token`` query parameter
+instead, but a URL ends up in places a header does not: httpx logs every request URL at
+INFO, and proxies log them too. So no URL we build or log ever holds the token, whether in
+``FetchedPage.url``, in an error message, or in the seam's messages. ``paging.next`` links
+are followed only to the configured host, and with any ``access_token`` stripped, since
+the header would go wherever we send the request.
 
 Pure Python and httpx. Nothing here imports Django or the simulator.
 """
@@ -171,7 +174,7 @@ class FacebookPage(Platform):
             params["since"] = int((anchor - self.lookback).timestamp())
         posts: list[tuple[str, str, datetime | None]] = []  # id, updated_time, created
         newest = anchor
-        for step in self._walk(page_id, params, {"endpoint": "feed"}):
+        for step in self._walk(f"{page_id}/feed", params, {"endpoint": "feed"}):
             for post in step.items or ():
                 post_id, created = (
                     _str_or_none(post.get("id")),
@@ -190,7 +193,7 @@ class FacebookPage(Platform):
                 for post_id in [p for p in seen if p not in keep]:
                     del seen[post_id]
             yield step.page
-        fresh_from = newest - self.fresh if newest is not None else None
+        fresh_from = newest - self.fresh if newest is not None and self.fresh else None
         for post_id, updated, created in posts:
             is_fresh = fresh_from is not None and created is not None and created >= fresh_from
             if not (full or is_fresh or seen.get(post_id) != updated):
@@ -349,7 +352,8 @@ class FacebookPage(Platform):
             if not isinstance(context, dict):
                 raise MalformedPayload("context is not a mapping")
             if context.get("source") == "webhook":
-                return _normalise_webhook(data, _str_or_none(context.get("account_external_id")))
+                account = context.get("account_external_id") or context.get("page_id")
+                return _normalise_webhook(data, _str_or_none(account))
             endpoint = context.get("endpoint")
             page_id = _str_or_none(context.get("account_external_id"))
             if endpoint not in ("feed", "comments", "conversations", "messages"):
@@ -413,7 +417,11 @@ class FacebookPage(Platform):
                 raise PlatformError(
                     f"Graph API: unreadable page from {page.url}", status=page.status
                 )
-            follow = self._next(data, url, query)
+            try:
+                follow = self._next(data, url, query)
+            except PlatformError:
+                yield _Step(page, None, True)  # keep what we have; mark nothing
+                raise
             last = follow is None or (stop is not None and stop(items))
             yield _Step(page, items, last)
             if last or follow is None:
@@ -494,16 +502,17 @@ class FacebookPage(Platform):
         polling: bool = False,
     ) -> httpx.Response:
         self._pace(polling)
-        query = {**(params or {}), "access_token": self.connection.token}
+        headers = {"Authorization": f"Bearer {self.connection.token}"}
         # A write Graph cannot deduplicate goes out once: a retry might post it twice.
         seam = self.http if idempotent else dataclasses.replace(self.http, max_attempts=1)
         try:
-            clean = str(httpx.URL(url, params=params or {}))
+            clean = str(httpx.URL(url, params=params or {}))  # the token is never in a URL
             response = seam.request(
                 method,
                 url,
                 retry_after=self._retry_after if idempotent else _never_retry,
-                params=query,
+                params=params,
+                headers=headers,
                 data=data,
                 json=json_body,
             )
@@ -982,7 +991,8 @@ def _message(message: dict, page_id: str, conversation_id: str) -> NormalizedIte
 
 def _normalise_webhook(obj: Any, account_id: str | None) -> Normalised:
     """A Page webhook POST body: ``feed`` changes and Messenger events (Meta, "Webhooks for
-    Pages" and the Messenger Platform's webhook event reference)."""
+    Pages" and the Messenger Platform's webhook event reference). One POST may batch entries
+    for several Pages: with ``account_id`` only that Page's entries are read."""
     if not isinstance(obj, dict) or obj.get("object") != "page":
         raise MalformedPayload("not a Page webhook: 'object' must be \"page\"")
     entries = obj.get("entry")
@@ -992,7 +1002,10 @@ def _normalise_webhook(obj: Any, account_id: str | None) -> Normalised:
     for entry in entries:
         if not isinstance(entry, dict):
             raise MalformedPayload("a webhook entry is not an object")
-        page_id = _str_or_none(entry.get("id")) or account_id
+        entry_id = _str_or_none(entry.get("id"))
+        if account_id and entry_id and entry_id != account_id:
+            continue  # another Page's entry: it belongs to that account's copy of the body
+        page_id = entry_id or account_id
         changes = entry.get("changes") or []
         if not isinstance(changes, list):
             raise MalformedPayload("webhook 'changes' is not a list")

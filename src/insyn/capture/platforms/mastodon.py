@@ -208,10 +208,15 @@ class Mastodon(Platform):
         ``min_id`` seen per list); ``recent_own`` {own status id: created_at} whose context is
         re-read; ``edits_seen`` {status id: edited_at} whose history we have;
         ``pending_context`` and ``pending_history``: reads found due but not yet done, kept so
-        an interrupted poll does not forget them. A poll with no cursor yet is a full pass.
+        an interrupted poll does not forget them. Nothing changes after the last page is
+        handed over, so persisting after each page is enough. Without a cursor a list is
+        walked whole; threads are read for every own status only when ``full``.
+
+        A page that cannot be read (a truncated 200) is handed over first, so it is kept and
+        quarantined, and then the poll stops with a temporary ``PlatformError``: a pass that
+        ends without an exception has seen everything it should have.
         """
         account = str(self.connection.external_id)
-        full = full or not state.get("statuses_cursor")
         own: dict[str, str] = {}  # own status id -> created_at, from this pass
         covered: set[str] = set()
         pending_history: dict[str, dict] = dict(state.get("pending_history") or {})
@@ -327,26 +332,34 @@ class Mastodon(Platform):
                 )
                 note_edits(page, thread)
             yield page
+            if response.status_code != 404 and not isinstance(body, dict):
+                raise _unreadable(url)
 
         # 5. edit histories
         for sid in sorted(pending_history, key=id_key):
             meta = pending_history[sid]
             url = self._url(f"/api/v1/statuses/{_path_id(sid)}/history")
             response = self._request("GET", url, allow=(404,))
-            page = self._page(url, response, {"endpoint": "history", "status_id": sid, "status": meta})
-            if response.status_code != 404:
+            page = self._page(
+                url, response, {"endpoint": "history", "status_id": sid, "status": meta}
+            )
+            body = _safe_json(response.content)
+            readable = response.status_code == 404 or isinstance(body, list)
+            if response.status_code != 404 and readable:
                 newest = _time(meta.get("edited_at"))
-                body = _safe_json(response.content)
-                if isinstance(body, list) and body and isinstance(body[-1], dict):
+                if body and isinstance(body[-1], dict):
                     last = _time(body[-1].get("created_at"))
                     newest = max(filter(None, (newest, last)), default=None)
                 if newest is not None:
                     edits_seen[sid] = _iso(newest)
                     state["edits_seen"] = _bounded(edits_seen, MAX_EDITS_SEEN)
-            state["pending_history"] = {
-                k: v for k, v in state.get("pending_history", {}).items() if k != sid
-            }
+            if readable:
+                state["pending_history"] = {
+                    k: v for k, v in state.get("pending_history", {}).items() if k != sid
+                }
             yield page
+            if not readable:
+                raise _unreadable(url)
 
     def _recent(self, previous: Any, own: dict[str, str]) -> dict[str, str]:
         """Own statuses from the last ``context_days``, newest ``MAX_RECENT`` of them."""
@@ -398,6 +411,8 @@ class Mastodon(Platform):
                     state[key] = max_id(state.get(key), newest)
             on_page(page, body)
             yield page
+            if not isinstance(body, list):
+                raise _unreadable(url)
             url = following
 
     # --- HTTP --------------------------------------------------------------------------
@@ -528,7 +543,13 @@ class Mastodon(Platform):
             AssertionError,
             OverflowError,
         ) as exc:
-            raise MalformedPayload(f"mastodon: unreadable payload ({type(exc).__name__}: {exc})") from exc
+            raise MalformedPayload(
+                f"mastodon: unreadable payload ({type(exc).__name__}: {exc})"
+            ) from exc
+
+
+def _unreadable(url: str) -> PlatformError:
+    return PlatformError(f"mastodon: unreadable page from {url}; the poll stops here")
 
 
 def _http_error(response: httpx.Response) -> PlatformError:
@@ -612,7 +633,11 @@ def _normalise(body: bytes, context: dict[str, Any]) -> Normalised:
         descendants = _expect_list(data.get("descendants", []), "context.descendants")
         extra: dict[str, str | None] = {}
         if focal:
-            top = _id(ancestors[-1].get("id")) if ancestors and isinstance(ancestors[-1], dict) else None
+            top = (
+                _id(ancestors[-1].get("id"))
+                if ancestors and isinstance(ancestors[-1], dict)
+                else None
+            )
             extra[focal] = top
         return _items([*ancestors, *descendants], account, extra_parents=extra)
     if endpoint == "history":
@@ -629,7 +654,12 @@ def _items(
             raise MalformedPayload("mastodon: status is not an object")
         sid = _id(status.get("id"))
         if sid:
-            parents.setdefault(sid, None if isinstance(status.get("reblog"), dict) else _id(status.get("in_reply_to_id")))
+            parents.setdefault(
+                sid,
+                None
+                if isinstance(status.get("reblog"), dict)
+                else _id(status.get("in_reply_to_id")),
+            )
     out = Normalised()
     seen: set[str] = set()
     for status in statuses:
@@ -652,7 +682,9 @@ def _root(status_id: str, parents: dict[str, str | None]) -> str:
     return current
 
 
-def _status_item(status: dict, account: str, thread_of: Callable[[str], str]) -> NormalizedItem | None:
+def _status_item(
+    status: dict, account: str, thread_of: Callable[[str], str]
+) -> NormalizedItem | None:
     sid = _id(status.get("id"))
     author = status.get("account")
     if not sid or not isinstance(author, dict) or not _id(author.get("id")):
@@ -687,7 +719,9 @@ def _status_item(status: dict, account: str, thread_of: Callable[[str], str]) ->
     )
 
 
-def _own_boost(status: dict, sid: str, author_id: str, author: dict, reblog: dict) -> NormalizedItem:
+def _own_boost(
+    status: dict, sid: str, author_id: str, author: dict, reblog: dict
+) -> NormalizedItem:
     original = reblog.get("account") if isinstance(reblog.get("account"), dict) else {}
     acct = _str(original.get("acct")) or "?"
     url = _str(reblog.get("url")) or _str(reblog.get("uri"))
@@ -820,7 +854,11 @@ def _status_text(status: dict) -> str:
 
 
 def _author_name(account: dict) -> str:
-    return _str(account.get("display_name")).strip() or _str(account.get("acct")) or _str(account.get("username"))
+    return (
+        _str(account.get("display_name")).strip()
+        or _str(account.get("acct"))
+        or _str(account.get("username"))
+    )
 
 
 _MIME_BY_EXTENSION = {
