@@ -39,6 +39,11 @@ def _stemmer():
 
 @lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
+    # Snowball's Swedish stemmer leaves the definite "-an" of "-a" nouns alone ("skolan",
+    # "gatan", "ansökan"), so "skola" and "skolan" would never meet. Dropping the "n" first
+    # sends both to the same stem; the same function runs on the text and on the query.
+    if len(word) >= 5 and word.endswith("an"):
+        word = word[:-1]
     return _stemmer().stemWord(word)
 
 

@@ -76,6 +76,10 @@ class FeatureSpace:
     def __init__(self, names: list[str]):
         self.names = names
         self.index = {name: i for i, name in enumerate(names)}
+        # Bigrams keyed by word pair, so scoring needn't build "B:x y" strings.
+        self.bigrams = {
+            tuple(name[2:].split(" ", 1)): i for name, i in self.index.items() if name.startswith("B:")
+        }
         self._word_cache: dict[str, tuple[int, tuple[int, ...], int]] = {}
 
     def __len__(self) -> int:
@@ -108,8 +112,9 @@ class FeatureSpace:
             if wid >= 0:
                 word_ids.append(wid)
         n_word = len(skels)
-        for x, y in zip(skels, skels[1:], strict=False):
-            i = get(f"B:{x} {y}")
+        bigram = self.bigrams.get
+        for pair in zip(skels, skels[1:], strict=False):
+            i = bigram(pair)
             if i is not None:
                 word_ids.append(i)
         n_word += max(0, len(skels) - 1)

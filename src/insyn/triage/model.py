@@ -117,14 +117,16 @@ class LinearModel:
         if scores.rows is None or len(scores.ids) == 0:
             return []
         contrib = scores.vals * scores.rows[:, self.col_index[column]]
-        m = min(len(contrib), k * 3)
-        best_idx = np.argpartition(-contrib, m - 1)[:m] if m < len(contrib) else np.arange(len(contrib))
+        n = len(contrib)
+        m = min(n, k * 3)
+        top = np.argpartition(contrib, n - m)[n - m :] if m < n else np.arange(n)
+        # A feature can occur several times (a repeated n-gram): add its contributions up.
         best: dict[str, float] = {}
-        for j in best_idx[np.argsort(-contrib[best_idx])]:
-            if contrib[j] <= 0:
-                break
-            name = self.space.names[int(scores.ids[j])]
-            best[name] = best.get(name, 0.0) + float(contrib[j])
+        names = self.space.names
+        for j, value in zip(top.tolist(), contrib[top].tolist(), strict=True):
+            if value > 0:
+                name = names[scores.ids[j]]
+                best[name] = best.get(name, 0.0) + value
         return sorted(best.items(), key=lambda kv: -kv[1])[:k]
 
     def threshold(self, column: str, default: float = 0.5) -> float:

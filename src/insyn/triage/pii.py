@@ -150,7 +150,8 @@ def find_personnummer(text: str, today: date | None = None) -> list[Span]:
 # the regex can't backtrack through ways of splitting it.
 # Every Swedish number starts with "+" or "0", which lets the scan skip other positions fast.
 _PHONE_RUN_RE = re.compile(
-    r"(?:\+ ?\d|0)(?<![\w+]0)(?<![\w+]\+)\d*(?:(?:[ ]?[-/][ ]?|[ ])?\(\d+\)|(?:[ ]?[-/][ ]?|[ ])\d+){0,8}(?![\w])"
+    r"[+0](?<![\w+][+0])(?:(?<=\+) ?\d)?"
+    r"\d*(?:(?:[ ]?[-/][ ]?|[ ])?\(\d+\)|(?:[ ]?[-/][ ]?|[ ])\d+){0,8}(?![\w])"
 )
 _DIGITS_RE = re.compile(r"\d+")
 _DATE_LIKE_RE = re.compile(r"^\d{2}[-/.]\d{2}[-/.]\d{2,4}$|^\d{4}[-/.]\d{2}[-/.]\d{2}$")
@@ -194,6 +195,8 @@ def find_phones(text: str, exclude: list[Span] = ()) -> list[Span]:
             continue
         # Positions of each digit group inside the run.
         groups = [(g.start(), g.end(), g.group(0)) for g in _DIGITS_RE.finditer(run)]
+        if not groups:
+            continue
         if run[0] == "+":  # "+ 46 70 ..." with a space after the plus
             groups[0] = (0, groups[0][1], "+" + groups[0][2])
         i = 0

@@ -356,6 +356,8 @@ def _sexism(a: Analysis, out: RuleOutput) -> None:
     field_, label = "moderation", "sexism_trakasserier"
     slurs = a.by_class.get("sexist_slur", [])
     harass = a.by_class.get("sexual_harass", [])
+    if not slurs and not harass:
+        return
     targets = _targets(a)
     for h in slurs:
         if _reported(a, h):
@@ -485,7 +487,7 @@ def _spam_copyright(a: Analysis, out: RuleOutput) -> None:
         if a.urls > 1:
             out.features.add("R:urls")
     skels = [t[0] for t in a.tokens]
-    grams = [" ".join(skels[i : i + 4]) for i in range(len(skels) - 3)]
+    grams = list(zip(skels, skels[1:], skels[2:], skels[3:], strict=False))
     if len(grams) != len(set(grams)):
         out.features.add("R:repeated_phrase")  # copy-pasted advertising repeats itself
     if spam:
