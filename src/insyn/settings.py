@@ -201,7 +201,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("INSYN_LOG_LEVEL", "INFO")},
     # httpx logs request URLs at INFO; platform calls are logged by Insyn itself, without tokens.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"},
-                "httpcore": {"level": "WARNING"}},
+                "httpcore": {"level": "WARNING"}, "django.tasks": {"level": "WARNING"},
+                "django_tasks_db": {"level": "WARNING"}},
 }
 
 # Platforms. The API roots are settings so the same code talks to the real platforms and to

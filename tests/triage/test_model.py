@@ -49,3 +49,18 @@ def test_train_on_a_small_set_writes_a_new_version(tmp_path):
     model = LinearModel.load(out)
     assert model.version == result.version
     assert model.meta["n_dev_held_out"] == result.n_dev
+
+
+def test_word_by_word_scoring_equals_the_training_representation():
+    from insyn.triage import default_triager
+    from insyn.triage.rules import analyse, apply_rules
+
+    model = default_triager().model
+    texts = ["Hej! När töms soporna på Storgatan 5? Ring 070-123 45 67", "din jävla h0ra 😡😡",
+             "Tack för en fin konsert 👏", "inga fler invandrarjävlar", "x", "Polisen? Pass! Pass!"]  # fmt: skip
+    for text in texts:
+        a = analyse(text)
+        r = apply_rules(a)
+        fast = model.score_analysis(a, r)
+        raw = model.raw_scores(*model.space.vector(a, r))
+        assert np.allclose(list(fast.probs.values()), list(model.probabilities(raw).values()), atol=1e-5)

@@ -214,6 +214,7 @@ def poll(connection: Connection, *, full: bool | None = None, http: HttpSeam | N
                 except MalformedPayload:
                     full = False  # a page we cannot read: don't conclude that anything disappeared
         if full:
+            seen |= _confirm_still_there(connection, client, seen, started)
             summary = canonical_json({"seen": sorted(seen), "started_at": started.isoformat()}).encode()
             raw = record_raw(account=connection.account, platform=connection.account.platform,
                              source=RawCapture.Source.FULL_PASS, body=summary, context={"kind": "full_pass_end"})
@@ -234,6 +235,31 @@ def poll(connection: Connection, *, full: bool | None = None, http: HttpSeam | N
         client.http.close()
     _schedule(connection, failed=False, full_done=report.full and full)
     return report
+
+
+# How many items missing from a full pass are re-read one by one before they are marked gone.
+MAX_CONFIRMATIONS = 200
+
+
+def _confirm_still_there(connection: Connection, client, seen: set[str], started: datetime) -> set[str]:
+    """Items a full pass did not list but the platform still has (a Mastodon mention whose
+    notification was dismissed). Each re-read is stored as a raw capture like any page."""
+    candidates = list(Item.objects.filter(account=connection.account, inkommen_at__lt=started)
+                      .filter(state__in=[Item.State.VISIBLE, Item.State.HIDDEN]).exclude(platform_id__in=seen)
+                      .values_list("platform_id", flat=True)[:MAX_CONFIRMATIONS])
+    still_there: set[str] = set()
+    for platform_id in candidates:
+        try:
+            page = client.refetch(platform_id)
+        except NotFound:
+            continue
+        if page is None:
+            break  # the platform cannot be asked: trust the pass
+        raw = record_raw(account=connection.account, platform=connection.account.platform, source=RawCapture.Source.POLL,
+                         body=page.body, url=page.url, headers=kept_headers(page.headers), context=page.context)
+        process_raw(raw.pk)
+        still_there.add(platform_id)
+    return still_there
 
 
 def _schedule(connection: Connection, *, failed: bool, error: str = "", at: datetime | None = None, full_done: bool = False) -> None:

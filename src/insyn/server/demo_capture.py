@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from insyn.capture.actions import connect_account
+from insyn.capture.models import Connection
 from insyn.registry import actions
 from insyn.registry.models import Account, Platform, User
 
@@ -33,4 +34,6 @@ def attach_simulator(info: dict) -> list[Account]:
                                external_id=masto_info["id"])
     connect_account(masto, token=masto_info["token"], base_url=info["mastodon_url"], actor=samordnare)
     attached.append(masto)
+    # The simulator is local: poll often so a newcomer sees Mastodon replies within seconds.
+    Connection.objects.filter(account__in=attached).update(poll_interval=10, full_pass_interval=600)
     return attached

@@ -85,7 +85,7 @@ class FeatureSpace:
     def __len__(self) -> int:
         return len(self.names)
 
-    def _word(self, skel: str) -> tuple[int, tuple[int, ...], int]:
+    def word(self, skel: str) -> tuple[int, tuple[int, ...], int]:
         """(word feature id or -1, known char n-gram ids, number of char n-grams)."""
         cached = self._word_cache.get(skel)
         if cached is None:
@@ -98,6 +98,35 @@ class FeatureSpace:
             self._word_cache[skel] = cached
         return cached
 
+    def meta_names(self, a: Analysis, rules: RuleOutput) -> list[str]:
+        names = [f"L:{cls}" for cls in a.by_class]
+        names.extend(rules.features)
+        names.append("K:" + a.kind)
+        names.extend({"S:" + s.kind for s in a.spans})
+        names.extend({"E:" + e for e in a.emojis})
+        names.append(_length_bucket(len(a.tokens)))
+        return names
+
+    def other_ids(self, a: Analysis, rules: RuleOutput, skels: list[str]) -> tuple[list[tuple[int, bool]], int, int]:
+        """Known bigram, first-word and meta feature ids (flagged word-block or not), and the
+        sizes of the word and meta blocks (unknown features count in the scaling too)."""
+        out: list[tuple[int, bool]] = []
+        bigram = self.bigrams.get
+        for pair in zip(skels, skels[1:], strict=False):
+            i = bigram(pair)
+            if i is not None:
+                out.append((i, True))
+        n_word = len(skels) + max(0, len(skels) - 1)
+        if skels:
+            n_word += 1
+            i = self.index.get("F:" + skels[0])
+            if i is not None:
+                out.append((i, True))
+        metas = self.meta_names(a, rules)
+        get = self.index.get
+        out.extend((i, False) for i in map(get, metas) if i is not None)
+        return out, n_word, len(metas)
+
     def vector(self, a: Analysis, rules: RuleOutput) -> tuple[np.ndarray, np.ndarray]:
         """Feature ids and values; unknown features are dropped (but still count in scaling)."""
         get = self.index.get
@@ -106,7 +135,7 @@ class FeatureSpace:
         n_char = n_word = 0
         skels = [t[0] for t in a.tokens]
         for skel in skels:
-            wid, cids, n = self._word(skel)
+            wid, cids, n = self.word(skel)
             char_ids.extend(cids)
             n_char += n
             if wid >= 0:
@@ -123,12 +152,7 @@ class FeatureSpace:
             i = get("F:" + skels[0])
             if i is not None:
                 word_ids.append(i)
-        meta_names = [f"L:{cls}" for cls in a.by_class]
-        meta_names.extend(rules.features)
-        meta_names.append("K:" + a.kind)
-        meta_names.extend({"S:" + s.kind for s in a.spans})
-        meta_names.extend({"E:" + e for e in a.emojis})
-        meta_names.append(_length_bucket(len(skels)))
+        meta_names = self.meta_names(a, rules)
         meta_ids = [i for i in map(get, meta_names) if i is not None]
         vc, vw, vm = block_values(n_char, n_word, len(meta_names))
         ids = np.fromiter((*char_ids, *word_ids, *meta_ids), dtype=np.int64)

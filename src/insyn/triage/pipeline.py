@@ -62,8 +62,7 @@ class Triager:
         # A text without a single word (empty, only emojis or punctuation) gives the model
         # nothing to read; its biases alone would be noise, so only rules and spans decide.
         if self.model is not None and a.tokens:
-            ids, vals = self.model.space.vector(a, rules)
-            scores = self.model.score(ids, vals)
+            scores = self.model.score_analysis(a, rules)
         return self._decide(a, rules, scores)
 
     def triage_many(self, items: Iterable[tuple[str, str]]) -> list[TriageResult]:
@@ -86,7 +85,7 @@ class Triager:
             key = (fld, label)
             column = f"{fld}:{label}"
             if key in rules.strong and key not in rules.doubt:
-                evidence.extend(rules.strong[key])
+                evidence.extend(e.resolve(a) for e in rules.strong[key])
                 return True
             if column not in probs:
                 return False
@@ -94,7 +93,7 @@ class Triager:
             if key in rules.doubt:
                 bar = max(bar, DOUBT_THRESHOLD)
             if probs[column] >= bar:
-                evidence.extend(rules.weak.get(key, ()))
+                evidence.extend(e.resolve(a) for e in rules.weak.get(key, ()))
                 evidence.append(model_evidence(fld, label, column))
                 return True
             return False
@@ -149,14 +148,14 @@ class Triager:
             column = f"wrong_authority:{best}"
             bar = self.model.threshold("wrong_authority", 0.5) if self.model else 0.5
             if probs.get(column, 0.0) >= bar and probs[column] > probs.get(f"wrong_authority:{NO_AUTHORITY}", 0):
-                evidence.extend(rules.weak.get(("wrong_authority", best), ()))
+                evidence.extend(e.resolve(a) for e in rules.weak.get(("wrong_authority", best), ()))
                 evidence.append(model_evidence("wrong_authority", best, column))
                 return best
             return None
         counts = {auth: len(a.by_class.get(cls, ())) for cls, auth in AUTH_BY_CLASS.items()}
         best = max(counts, key=counts.get)
         if counts[best] >= 2:
-            evidence.extend(rules.weak.get(("wrong_authority", best), ()))
+            evidence.extend(e.resolve(a) for e in rules.weak.get(("wrong_authority", best), ()))
             return best
         return None
 
@@ -178,9 +177,16 @@ class Triager:
 
 
 def _readable(feature: str) -> str:
-    """Feature names as a moderator can read them: 'C: jävl' -> 'jävl', 'L:slur' -> 'slur'."""
+    """Inputs as a moderator can read them: a word, a word pair, a word list or a rule."""
     kind, _, value = feature.partition(":")
-    value = value.strip()
-    return {"C": f"…{value}…", "W": f"'{value}'", "B": f"'{value}'", "F": f"starts '{value}'"}.get(
-        kind, f"{kind}:{value}"
-    )
+    return {
+        "W": f"word '{value}'",
+        "B": f"words '{value}'",
+        "F": f"starts with '{value}'",
+        "L": f"word list {value}",
+        "R": f"rule {value}",
+        "K": f"kind {value}",
+        "S": f"contains {value}",
+        "E": f"emoji {value}",
+        "N": f"length {value}",
+    }.get(kind, feature)

@@ -157,10 +157,31 @@ def analyse(text: str, kind: str = "comment", lexicon: Lexicon | None = None) ->
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RuleEvidence:
+    """A rule's evidence, kept in match-view offsets until it is shown.
+
+    Mapping offsets back to the original text needs the slow normalisation path, so it is
+    only done (:meth:`resolve`) for labels that are actually reported.
+    """
+
+    field: str
+    label: str
+    detail: str
+    start: int | None = None
+    end: int | None = None
+
+    def resolve(self, a: Analysis) -> Evidence:
+        if self.start is None or self.end is None:
+            return Evidence(self.field, self.label, "rule", self.detail)
+        s, e, q = a.quote(self.start, self.end)
+        return Evidence(self.field, self.label, "rule", self.detail, s, e, q)
+
+
 @dataclass(slots=True)
 class RuleOutput:
-    strong: dict[tuple[str, str], list[Evidence]] = field(default_factory=lambda: defaultdict(list))
-    weak: dict[tuple[str, str], list[Evidence]] = field(default_factory=lambda: defaultdict(list))
+    strong: dict[tuple[str, str], list[RuleEvidence]] = field(default_factory=lambda: defaultdict(list))
+    weak: dict[tuple[str, str], list[RuleEvidence]] = field(default_factory=lambda: defaultdict(list))
     features: set[str] = field(default_factory=set)
     # Labels a rule argues against (a quoted slur being reported): the model needs more
     # confidence to set them.
@@ -168,12 +189,10 @@ class RuleOutput:
 
     def fire(self, a: Analysis, fld: str, label: str, rule: str, hit: Hit | None, strong: bool) -> None:
         self.features.add(f"R:{rule}")
-        detail = rule if hit is None else f"{rule}: {hit.term}"
-        if hit is not None:
-            s, e, q = a.quote(hit.start, hit.end)
-            ev = Evidence(fld, label, "rule", detail, s, e, q)
+        if hit is None:
+            ev = RuleEvidence(fld, label, rule)
         else:
-            ev = Evidence(fld, label, "rule", detail)
+            ev = RuleEvidence(fld, label, f"{rule}: {hit.term}", hit.start, hit.end)
         (self.strong if strong else self.weak)[(fld, label)].append(ev)
 
 
@@ -526,10 +545,9 @@ def _sensitive(a: Analysis, out: RuleOutput) -> None:
                 out.features.add(f"R:{cls}_general")
     named = _NAMED_CHILD_RE.search(a.norm.cased)
     if named and (a.has("child") or a.has("child_problem") or _AGE_RE.search(named.group())):
-        s, e = a.norm.to_original(named.start(), named.end())
         out.features.add("R:child_identifiable")
         out.strong[("sensitive", "barn")].append(
-            Evidence("sensitive", "barn", "rule", f"named_child: {a.text[s:e]}", s, e, a.text[s:e])
+            RuleEvidence("sensitive", "barn", "named_child", named.start(), named.end())
         )
         return
     children = a.by_class.get("child", [])

@@ -151,6 +151,11 @@ class Platform(ABC):
     def normalise(body: bytes, context: dict[str, Any]) -> Normalised:
         """Read one raw page or webhook body. Pure; raises MalformedPayload only."""
 
+    def refetch(self, platform_id: str) -> FetchedPage | None:
+        """Re-read one known item to confirm it still exists; ``NotFound`` when it is gone,
+        None when the platform offers no way to ask (then a full pass's absence is trusted)."""
+        return None
+
     # Moderation and answering (used by the inbox). Each returns the platform's id of what it
     # created, or None; each raises PlatformError subclasses.
     def reply(self, parent_platform_id: str, text: str, *, idempotency_key: str) -> str:

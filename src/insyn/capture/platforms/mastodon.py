@@ -26,7 +26,11 @@ Pagination follows the ``Link`` header only (api/guidelines#pagination; notifica
 conversations page on ids the bodies do not carry). The cursor kept per list is the ``min_id``
 of the newest page's ``rel="prev"`` link. Incremental polls start at ``min_id=<cursor>`` and
 walk forward by ``rel="prev"`` until an empty page, saving the cursor after every page; a full
-pass (or the first poll) walks backward by ``rel="next"`` and saves the cursor at the end.
+pass (or a list with no cursor yet) walks backward by ``rel="next"`` and saves the cursor at
+the end.
+
+A 404 on a context or history read (the status was deleted) is handed over as a page too:
+kept as evidence, it normalises to a ``deleted_on_platform`` signal, and the poll goes on.
 
 Comments arrive on old posts, and a reply that drops the ``@mention`` reaches us only through
 ``/context``: every poll re-reads the context of own statuses from the last ``CONTEXT_DAYS``
@@ -142,6 +146,9 @@ class Mastodon(Platform):
         url = self._url(f"/api/v1/statuses/{_path_id(status_id)}")
         response = self._request("GET", url)
         return self._page(url, response, {"endpoint": "status"})
+
+    def refetch(self, platform_id: str) -> FetchedPage:
+        return self.fetch_status(platform_id)
 
     def reply(self, parent_platform_id: str, text: str, *, idempotency_key: str) -> str:
         """Answer a status with the same visibility (a DM gets a DM), mentioning its author.

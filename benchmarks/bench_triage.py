@@ -1,0 +1,75 @@
+"""Throughput of full triage on 200-character synthetic Swedish comments, single core.
+
+    python benchmarks/bench_triage.py [--n 20000]
+
+The target (issue 4) is at least 3,000 comments per second per core. Nothing here is
+asserted in tests: timings depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+
+from insyn.triage import default_triager
+
+SENTENCES = [
+    "Hej! När töms soporna på {street} {num}?",
+    "Gatlampan utanför {street} {num} är trasig sedan i måndags.",
+    "Varför har ni inte plogat {street} ännu, det är omöjligt att ta sig fram",
+    "Tack för en fantastisk konsert i {place} igår, barnen älskade det!",
+    "Min mamma har fått hemtjänst men de kommer aldrig i tid. Vem kan jag prata med?",
+    "Kan man få bygglov för ett attefallshus nära tomtgränsen?",
+    "Vad kostar förskolan för två barn och finns det plats på {place}skolan i höst?",
+    "Vattnet är brunt i kranen i hela {place} sedan i morse.",
+    "{name} i kommunstyrelsen borde avgå efter det där beslutet om skolan.",
+    "Ring mig gärna på 070-{d3} {d2} {d2} så förklarar jag mer.",
+    "Hur förnyar jag mitt pass, kan kommunen hjälpa till med det?",
+    "Fy fan vad dåligt det här är, ni borde skämmas allihop 😡",
+    "Bra jobbat med nya cykelbanan längs {street}! 👍",
+    "@{name} håller helt med dig, samma sak hände oss förra vintern.",
+    "Vi har fått avslag på försörjningsstöd och vet inte hur vi ska betala hyran.",
+    "Biblioteket i {place} borde ha öppet längre på lördagar.",
+    "Någon har dumpat ett kylskåp vid återvinningsstationen igen.",
+    "Är det sant att badhuset ska stängas? Vem har bestämt det?",
+]
+STREETS = ["Storgatan", "Björkvägen", "Kyrkogatan", "Parkvägen", "Sjövägen", "Tallstigen"]
+PLACES = ["Norrby", "Bredsjö", "Myrviken", "Tallby", "Granlunda", "Sörforsen"]
+NAMES = ["Anna", "Lars", "Eriksson", "Karin", "Mats", "Lena"]
+
+
+def synthetic_comments(n: int, length: int = 200, seed: int = 1) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        text = ""
+        while len(text) < length:
+            text += rng.choice(SENTENCES).format(
+                street=rng.choice(STREETS), num=rng.randrange(1, 80), place=rng.choice(PLACES),
+                name=rng.choice(NAMES), d3=rng.randrange(100, 999), d2=rng.randrange(10, 99),
+            ) + " "  # fmt: skip
+        out.append(text[:length])
+    return out
+
+
+def main(argv: list[str] | None = None) -> float:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=20_000)
+    args = parser.parse_args(argv)
+    triager = default_triager()
+    comments = synthetic_comments(args.n)
+    for text in comments[:500]:  # warm-up: load the model, fill the per-word caches
+        triager.triage(text)
+    start = time.perf_counter()
+    for text in comments:
+        triager.triage(text)
+    elapsed = time.perf_counter() - start
+    rate = len(comments) / elapsed
+    print(f"triage {triager.version}: {len(comments)} comments of 200 characters in {elapsed:.2f} s "
+          f"= {rate:,.0f} comments/s (single core)")  # fmt: skip
+    return rate
+
+
+if __name__ == "__main__":
+    main()
