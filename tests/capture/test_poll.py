@@ -111,3 +111,16 @@ def _fast_http():
     from insyn.lib.http import HttpSeam
 
     return HttpSeam(sleep=lambda s: None, backoff_base=0.0)
+
+
+def test_mastodon_deletion_is_confirmed_by_rereading_before_it_is_recorded(connected):
+    sim, c_fb, c_md = connected
+    actions.poll(c_md, full=True)
+    resident = Item.objects.filter(account=c_md.account, direction="inkommen", kind="comment").first()
+    sim.simulator.act("delete_status", status_id=resident.platform_id)
+    c_md.refresh_from_db()
+    assert not actions.poll(c_md, full=True).error
+    resident.refresh_from_db()
+    assert resident.state == "deleted_on_platform" and resident.text
+    others = Item.objects.filter(account=c_md.account).exclude(pk=resident.pk)
+    assert not others.filter(state="deleted_on_platform").exists()  # nothing else falsely marked gone

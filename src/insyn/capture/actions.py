@@ -34,6 +34,7 @@ from .platforms.base import Connection as PlatformConnection
 from .platforms.base import (
     MalformedPayload,
     Normalised,
+    NotFound,
     PlatformError,
     RateLimited,
     StateSignal,

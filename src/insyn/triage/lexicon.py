@@ -27,6 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from insyn.triage.normalize import TOKEN_RE, WILDCARDS, skeleton_token, skeleton_word
 
@@ -35,9 +36,11 @@ LEXICON_DIR = Path(__file__).parent / "data" / "lexicon"
 _BRACE_RE = re.compile(r"\{([^{}]*)\}")
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A lexicon match: ``start``/``end`` are offsets in the match view (``Normalized.text``)."""
+class Hit(NamedTuple):
+    """A lexicon match: ``start``/``end`` are offsets in the match view (``Normalized.text``).
+
+    A named tuple rather than a dataclass: a comment yields dozens, and tuples are cheap.
+    """
 
     cls: str
     term: str
@@ -226,11 +229,13 @@ class Lexicon:
 
     def tokens(self, text: str) -> list[tuple[str, int, int, tuple[tuple[str, str], ...], tuple[int, ...]]]:
         """(skeleton, start, end, word hits, phrase starts) for each word of a match view."""
-        lookup = self.lookup
+        lookup, cache = self.lookup, self._cache
         out = []
         for m in TOKEN_RE.finditer(text):
-            skel, pairs, starts = lookup(m.group())
-            out.append((skel, m.start(), m.end(), pairs, starts))
+            tok = m.group()
+            skel, pairs, starts = cache.get(tok) or lookup(tok)
+            start, end = m.span()
+            out.append((skel, start, end, pairs, starts))
         return out
 
     def match(self, text: str, tokens: list | None = None) -> list[Hit]:

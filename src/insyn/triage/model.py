@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,11 @@ class LinearModel:
         self.space = FeatureSpace(meta["features"])
         self.weights = weights  # (n_features, n_columns) float32
         self.bias = bias
-        self._zero = np.zeros(weights.shape[1], dtype=np.float32)
-        self._rows_cache: dict[str, tuple[np.ndarray, int, np.ndarray]] = {}
+        # Per distinct word: [summed char n-gram weights | word weights | n-gram count].
+        self._word_table = np.zeros((4096, 2 * weights.shape[1] + 1), dtype=np.float32)
+        self._word_index: dict[str, int] = {}
+        self._generation = 0
+        self._lock = threading.Lock()
         self._groups = [
             np.array([i for i, c in enumerate(self.columns) if c.startswith(prefix + ":")], dtype=np.intp)
             for prefix in ("topic", "wrong_authority")
@@ -115,34 +119,54 @@ class LinearModel:
 
     # -- fast scoring, word by word --------------------------------------------------------------
 
-    def _word_rows(self, skel: str) -> tuple[np.ndarray, int, np.ndarray]:
-        """A word's summed character n-gram weights, its n-gram count and its own weight row.
+    def _word_row(self, skel: str) -> int:
+        """The row of a word in the word table (computed once per distinct word).
 
-        The sum over a word's n-grams never changes, so it is computed once per distinct word:
-        scoring a comment then adds one precomputed row per word instead of ~15 n-gram rows.
+        A row holds the word's summed character n-gram weights, then its own word weight,
+        then its n-gram count. The sum over a word's n-grams never changes, so scoring a
+        comment gathers one precomputed row per word instead of ~15 n-gram rows.
         """
-        cached = self._rows_cache.get(skel)
-        if cached is None:
-            wid, cids, n = self.space.word(skel)
-            chars = self.weights[list(cids)].sum(axis=0) if cids else self._zero
-            word = self.weights[wid] if wid >= 0 else self._zero
-            cached = (chars, n, word)
-            if len(self._rows_cache) > 100_000:
-                self._rows_cache.clear()
-            self._rows_cache[skel] = cached
-        return cached
+        with self._lock:  # only misses take the lock; the table must not hand a row out twice
+            row = self._word_index.get(skel)
+            if row is not None:
+                return row
+            return self._add_word(skel)
+
+    def _add_word(self, skel: str) -> int:
+        if len(self._word_index) >= len(self._word_table):
+            if len(self._word_table) >= 200_000:  # words are Zipf-distributed; start over
+                self._word_index.clear()
+                self._generation += 1
+            else:
+                grown = np.zeros((len(self._word_table) * 2, self._word_table.shape[1]), np.float32)
+                grown[: len(self._word_table)] = self._word_table
+                self._word_table = grown
+        row = len(self._word_index)
+        wid, cids, n = self.space.word(skel)
+        k = len(self.columns)
+        entry = self._word_table[row]
+        entry[:k] = self.weights[list(cids)].sum(axis=0) if cids else 0.0
+        entry[k : 2 * k] = self.weights[wid] if wid >= 0 else 0.0
+        entry[2 * k] = n
+        self._word_index[skel] = row
+        return row
 
     def score_analysis(self, a: Analysis, rules: RuleOutput) -> Scores:
         """Score one analysed text; equal to ``raw_scores(*space.vector(a, rules))``."""
         skels = [t[0] for t in a.tokens]
-        rows = [self._word_rows(s) for s in skels]
+        index, word_row = self._word_index, self._word_row
+        generation = self._generation
+        ids = [index.get(s) if s in index else word_row(s) for s in skels]
+        if generation != self._generation:  # the table was reset midway: look up again
+            ids = [word_row(s) for s in skels]
+        rows = self._word_table[ids]
+        k = len(self.columns)
         other_ids, n_word, n_meta = self.space.other_ids(a, rules, skels)
-        n_char = sum(r[1] for r in rows)
-        vc, vw, vm = block_values(n_char, n_word, n_meta)
+        vc, vw, vm = block_values(int(rows[:, 2 * k].sum()), n_word, n_meta)
         items: list[str] = []
         parts: list[np.ndarray] = []
-        if rows:
-            parts.append(vc * np.stack([r[0] for r in rows]) + vw * np.stack([r[2] for r in rows]))
+        if len(rows):
+            parts.append(vc * rows[:, :k] + vw * rows[:, k : 2 * k])
             items.extend(f"W:{s}" for s in skels)
         if other_ids:
             ids = [i for i, _ in other_ids]

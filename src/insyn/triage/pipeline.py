@@ -41,7 +41,11 @@ DOUBT_THRESHOLD = 0.9
 
 @dataclass(slots=True)
 class Triager:
-    """Triage with one model (or none) and one lexicon; cheap to share between threads."""
+    """Triage with one model (or none) and one lexicon.
+
+    Keeps per-word caches (skeletons, lexicon hits, word weights) that make repeated words
+    nearly free; the caches are safe to share between threads.
+    """
 
     model: LinearModel | None
     lexicon: Lexicon
