@@ -84,33 +84,41 @@ class Item(models.Model):
         DELETED_ON_PLATFORM = "deleted_on_platform", _("Borttagen på plattformen")
         REMOVED_BY_US = "removed_by_us", _("Borttagen av oss")
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="items")
+    # Indexes are few on purpose: every one is paid for on each captured item. The unique
+    # (account, platform_id) also serves lookups by account.
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="items", db_index=False)
     platform_id = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     direction = models.CharField(max_length=10, choices=Direction.choices)
     record_type = models.CharField(max_length=20, choices=RecordType.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+                               db_index=False)
     parent_platform_id = models.CharField(max_length=200, blank=True)
-    thread_platform_id = models.CharField(max_length=200, blank=True, db_index=True)
+    thread_platform_id = models.CharField(max_length=200, blank=True)
     author_id = models.CharField(max_length=200, blank=True)
     author_name = models.CharField(max_length=300, blank=True)
     url = models.CharField(max_length=2000, blank=True)
-    created_at = models.DateTimeField(null=True, blank=True, db_index=True)   # on the platform
-    inkommen_at = models.DateTimeField(db_index=True)                         # first capture
-    state = models.CharField(max_length=20, choices=State.choices, default=State.VISIBLE, db_index=True)
+    created_at = models.DateTimeField(null=True, blank=True)   # on the platform
+    inkommen_at = models.DateTimeField()                       # first capture
+    state = models.CharField(max_length=20, choices=State.choices, default=State.VISIBLE)
     state_changed_at = models.DateTimeField(null=True, blank=True)
     # The current text and its hash, denormalised from the newest version for lists and search.
     text = models.TextField(blank=True)
     text_sha256 = models.CharField(max_length=64, blank=True)
     version_count = models.PositiveIntegerField(default=0)
-    first_raw = models.ForeignKey(RawCapture, null=True, on_delete=models.PROTECT, related_name="+")
+    first_raw = models.ForeignKey(RawCapture, null=True, on_delete=models.PROTECT, related_name="+", db_index=False)
 
     objects = ItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["account", "platform_id"], name="item_unique_platform_id")]
-        indexes = [models.Index(fields=["account", "created_at"]), models.Index(fields=["author_id"])]
+        indexes = [
+            models.Index(fields=["account", "created_at"]),
+            models.Index(fields=["account", "thread_platform_id"]),
+            models.Index(fields=["account", "parent_platform_id"]),
+            models.Index(fields=["author_id"]),
+        ]
         verbose_name = _("post i arkivet")
         verbose_name_plural = _("poster i arkivet")
 
@@ -123,13 +131,13 @@ class Item(models.Model):
 
 
 class ItemVersion(models.Model):
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="versions")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="versions", db_index=False)  # see unique
     number = models.PositiveIntegerField()
     text = models.TextField(blank=True)
     sha256 = models.CharField(max_length=64)
     platform_time = models.DateTimeField(null=True, blank=True)  # when the platform says it was written
     captured_at = models.DateTimeField()
-    raw = models.ForeignKey(RawCapture, null=True, on_delete=models.PROTECT, related_name="+")
+    raw = models.ForeignKey(RawCapture, null=True, on_delete=models.PROTECT, related_name="+", db_index=False)
 
     class Meta:
         ordering = ["item", "number"]

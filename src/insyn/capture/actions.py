@@ -101,7 +101,7 @@ def _full_pass_signals(raw: RawCapture) -> Normalised:
 def process_raw(raw_id: int) -> str:
     """Apply one raw capture to the archive (idempotent). Returns its status afterwards."""
     with transaction.atomic():
-        raw = RawCapture.objects.select_for_update().select_related("account").filter(pk=raw_id).first()
+        raw = RawCapture.objects.select_for_update(of=("self",)).select_related("account").filter(pk=raw_id).first()
         if raw is None or raw.status != RawCapture.Status.PENDING:
             return raw.status if raw else "missing"
         if raw.account_id is None:

@@ -6,9 +6,9 @@ thresholds, plus the model version and what it was trained on. No pickle, so a s
 or numpy upgrade can never make the shipped model unloadable, and a diff of the metadata shows
 what changed between versions.
 
-Columns are grouped into heads: ``needs_answer`` and every ``moderation:*`` / ``sensitive:*``
-column is an independent sigmoid; ``topic:*`` and ``wrong_authority:*`` are softmax groups
-(``wrong_authority:none`` is the "right authority" class).
+Columns: ``needs_answer`` and every ``moderation:*``, ``sensitive:*`` and
+``wrong_authority:*`` column is an independent sigmoid (one-vs-rest); the ``topic:*`` columns
+form one softmax group.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from insyn.triage.rules import Analysis, RuleOutput
 MODEL_DIR = Path(__file__).parent / "models"
 MODEL_FILE = "triage-model.json.gz"
 FORMAT = "insyn-triage-linear/1"
-NO_AUTHORITY = "none"
+NO_AUTHORITY = "none"  # the training target for "the question is the municipality's"
 
 
 @dataclass(slots=True)
@@ -60,13 +60,10 @@ class LinearModel:
         self._word_index: dict[str, int] = {}
         self._generation = 0
         self._lock = threading.Lock()
+        # Topics are one softmax group; every other column is its own sigmoid.
         self._groups = [
-            np.array([i for i, c in enumerate(self.columns) if c.startswith(prefix + ":")], dtype=np.intp)
-            for prefix in ("topic", "wrong_authority")
+            np.array([i for i, c in enumerate(self.columns) if c.startswith("topic:")], dtype=np.intp)
         ]
-        self._sigmoid = np.array(
-            [not c.startswith(("topic:", "wrong_authority:")) for c in self.columns], dtype=bool
-        )
 
     # -- persistence ----------------------------------------------------------------------------
 

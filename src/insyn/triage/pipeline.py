@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from insyn.triage.lexicon import Lexicon, default_lexicon
-from insyn.triage.model import NO_AUTHORITY, LinearModel, Scores, load_default
+from insyn.triage.model import LinearModel, Scores, load_default
 from insyn.triage.result import Evidence, TriageResult
 from insyn.triage.rules import AUTH_BY_CLASS, Analysis, RuleOutput, analyse, apply_rules
 from insyn.triage.vocab import (
@@ -37,6 +37,9 @@ from insyn.triage.vocab import (
 
 RULES_ONLY_VERSION = "rules-only"
 DOUBT_THRESHOLD = 0.9
+# When the text names a matter another authority clearly owns ("nytt pass", "riksväg 83"),
+# that authority needs only this probability instead of its own threshold.
+AUTHORITY_TERM_BAR = 0.35
 
 
 @dataclass(slots=True)
@@ -147,15 +150,20 @@ class Triager:
         return best
 
     def _authority(self, a: Analysis, rules: RuleOutput, probs, evidence, model_evidence) -> str | None:
-        if probs:
-            best = max(AUTHORITIES, key=lambda x: probs.get(f"wrong_authority:{x}", 0.0))
-            column = f"wrong_authority:{best}"
-            bar = self.model.threshold("wrong_authority", 0.5) if self.model else 0.5
-            if probs.get(column, 0.0) >= bar and probs[column] > probs.get(f"wrong_authority:{NO_AUTHORITY}", 0):
-                evidence.extend(e.resolve(a) for e in rules.weak.get(("wrong_authority", best), ()))
-                evidence.append(model_evidence("wrong_authority", best, column))
-                return best
-            return None
+        if probs and self.model is not None:
+            passing = []
+            for cls, auth in AUTH_BY_CLASS.items():
+                column = f"wrong_authority:{auth}"
+                p = probs.get(column, 0.0)
+                named = f"R:{cls}_terms" in rules.features
+                if p >= self.model.threshold(column) or (named and p >= AUTHORITY_TERM_BAR):
+                    passing.append((p, auth, column))
+            if not passing:
+                return None
+            _, best, column = max(passing)
+            evidence.extend(e.resolve(a) for e in rules.weak.get(("wrong_authority", best), ()))
+            evidence.append(model_evidence("wrong_authority", best, column))
+            return best
         counts = {auth: len(a.by_class.get(cls, ())) for cls, auth in AUTH_BY_CLASS.items()}
         best = max(counts, key=counts.get)
         if counts[best] >= 2:

@@ -26,7 +26,8 @@ from insyn.triage.dataset import Example, fingerprint, from_dicts, load_examples
 from insyn.triage.features import block_values, feature_blocks
 from insyn.triage.lexicon import LEXICON_DIR, Lexicon, default_lexicon
 from insyn.triage.model import FORMAT, MODEL_DIR, NO_AUTHORITY, LinearModel
-from insyn.triage.rules import analyse, apply_rules
+from insyn.triage.pipeline import AUTHORITY_TERM_BAR
+from insyn.triage.rules import AUTH_BY_CLASS, analyse, apply_rules
 from insyn.triage.vocab import AUTHORITIES, CONTENT_SENSITIVE, MODERATION, TOPICS
 
 BINARY_C = 4.0
@@ -44,10 +45,13 @@ COLUMNS: list[str] = (
     + [f"topic:{t}" for t in TOPICS]
     + [f"moderation:{m}" for m in MODERATION]
     + [f"sensitive:{s}" for s in CONTENT_SENSITIVE]
-    + [f"wrong_authority:{NO_AUTHORITY}"]
     + [f"wrong_authority:{a}" for a in AUTHORITIES]
 )
 BINARY_COLUMNS = ["needs_answer"] + [c for c in COLUMNS if c.startswith(("moderation:", "sensitive:"))]
+# One-vs-rest per authority: "none" is the overwhelming class, and a softmax over nine classes
+# let it swallow the rare authorities; balanced binary models keep their recall.
+AUTHORITY_COLUMNS = [f"wrong_authority:{a}" for a in AUTHORITIES]
+AUTH_RULE = {auth: f"{cls}_terms" for cls, auth in AUTH_BY_CLASS.items()}
 
 
 @dataclass(slots=True)
@@ -105,6 +109,8 @@ def targets(examples: Sequence[Example]) -> dict[str, np.ndarray]:
         y[f"sensitive:{s}"] = np.array([s in e.sensitive for e in examples], dtype=int)
     y["topic"] = np.array([e.topic for e in examples])
     y["wrong_authority"] = np.array([e.wrong_authority or NO_AUTHORITY for e in examples])
+    for a in AUTHORITIES:
+        y[f"wrong_authority:{a}"] = (y["wrong_authority"] == a).astype(int)
     return y
 
 
@@ -144,28 +150,24 @@ def fit(x: sparse.csr_matrix, y: dict[str, np.ndarray]) -> tuple[np.ndarray, np.
     """All columns: weights (n_features, len(COLUMNS)) and biases."""
     weights = np.zeros((x.shape[1], len(COLUMNS)), dtype=np.float64)
     bias = np.zeros(len(COLUMNS))
-    for col in BINARY_COLUMNS:
+    for col in BINARY_COLUMNS + AUTHORITY_COLUMNS:
         j = COLUMNS.index(col)
         weights[:, j], bias[j] = _fit_binary(x, y[col])
-    for head, labels in (("topic", list(TOPICS)), ("wrong_authority", [NO_AUTHORITY, *AUTHORITIES])):
-        cols = [COLUMNS.index(f"{head}:{lab}") for lab in labels]
-        w, b = _fit_multi(x, y[head], labels)
-        weights[:, cols] = w
-        bias[cols] = b
+    cols = [COLUMNS.index(f"topic:{t}") for t in TOPICS]
+    w, b = _fit_multi(x, y["topic"], list(TOPICS))
+    weights[:, cols] = w
+    bias[cols] = b
     return weights, bias
 
 
 def _probabilities(x: sparse.csr_matrix, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
     raw = np.asarray(x @ weights) + bias
     probs = np.empty_like(raw)
-    for j, col in enumerate(COLUMNS):
-        if not col.startswith(("topic:", "wrong_authority:")):
-            probs[:, j] = 1 / (1 + np.exp(-np.clip(raw[:, j], -30, 30)))
-    for head in ("topic", "wrong_authority"):
-        cols = [j for j, c in enumerate(COLUMNS) if c.startswith(head + ":")]
-        z = raw[:, cols] - raw[:, cols].max(axis=1, keepdims=True)
-        e = np.exp(z)
-        probs[:, cols] = e / e.sum(axis=1, keepdims=True)
+    probs[:] = 1 / (1 + np.exp(-np.clip(raw, -30, 30)))
+    cols = [j for j, c in enumerate(COLUMNS) if c.startswith("topic:")]
+    z = raw[:, cols] - raw[:, cols].max(axis=1, keepdims=True)
+    e = np.exp(z)
+    probs[:, cols] = e / e.sum(axis=1, keepdims=True)
     return probs
 
 
@@ -186,7 +188,11 @@ def _f_beta(tp: int, fp: int, fn: int, beta: float) -> float:
 
 
 def tune_thresholds(
-    probs: np.ndarray, y: dict[str, np.ndarray], strong: list[set[str]], doubt: list[set[str]]
+    probs: np.ndarray,
+    y: dict[str, np.ndarray],
+    strong: list[set[str]],
+    doubt: list[set[str]],
+    meta_features: list[set[str]],
 ) -> dict[str, float]:
     grid = np.round(np.arange(0.05, 0.951, 0.025), 3)
     thresholds: dict[str, float] = {}
@@ -209,27 +215,34 @@ def tune_thresholds(
             if f > best_f + 1e-9:
                 best_t, best_f = float(t), f
         thresholds[col] = best_t
-    # wrong_authority: the best authority must reach a probability bar.
-    auth_cols = [COLUMNS.index(f"wrong_authority:{a}") for a in AUTHORITIES]
-    none_col = COLUMNS.index(f"wrong_authority:{NO_AUTHORITY}")
-    truth = y["wrong_authority"]
-    best_t, best_f = 0.5, -1.0
-    for t in grid:
-        tp = fp = fn = 0
-        for i in range(len(truth)):
-            k = int(np.argmax(probs[i, auth_cols]))
-            p = probs[i, auth_cols[k]]
-            pred = AUTHORITIES[k] if p >= t and p > probs[i, none_col] else NO_AUTHORITY
-            if pred != NO_AUTHORITY and pred == truth[i]:
-                tp += 1
-            else:
-                fp += pred != NO_AUTHORITY
-                fn += truth[i] != NO_AUTHORITY
-        f = _f_beta(tp, fp, fn, 1.0)
-        if f > best_f + 1e-9:
-            best_t, best_f = float(t), f
-    thresholds["wrong_authority"] = best_t
+    # wrong_authority, per authority: its probability must reach its own bar, or a lower one
+    # (AUTHORITY_TERM_BAR) when the text names a matter that authority clearly owns.
+    for auth in AUTHORITIES:
+        col = f"wrong_authority:{auth}"
+        j = COLUMNS.index(col)
+        truth = y[col].astype(bool)
+        named = np.array([f"R:{AUTH_RULE[auth]}" in metas for metas in meta_features])
+        forced = named & (probs[:, j] >= AUTHORITY_TERM_BAR)
+        best_t, best_f = 0.5, -1.0
+        for t in grid[grid >= 0.25]:
+            pred = forced | (probs[:, j] >= t)
+            tp = int((pred & truth).sum())
+            f = _f_beta(tp, int((pred & ~truth).sum()), int((~pred & truth).sum()), 1.0)
+            if f > best_f + 1e-9:
+                best_t, best_f = float(t), f
+        thresholds[col] = best_t if truth.sum() >= 3 else 0.5
     return thresholds
+
+
+
+FEATURE_CODE = ("normalize.py", "lexicon.py", "rules.py", "features.py", "pii.py", "training.py")
+
+
+def code_fingerprint() -> str:
+    h = hashlib.sha256()
+    for name in FEATURE_CODE:
+        h.update(name.encode() + b"\0" + (Path(__file__).parent / name).read_bytes())
+    return h.hexdigest()
 
 
 def lexicon_fingerprint() -> str:
@@ -275,7 +288,8 @@ def train(
     x = to_matrix(feats.rows, names)
     y = targets(train_set)
     probs = cross_val_probabilities(x, y)
-    thresholds = tune_thresholds(probs, y, feats.strong, feats.doubt)
+    metas = [set(row[2]) for row in feats.rows]
+    thresholds = tune_thresholds(probs, y, feats.strong, feats.doubt, metas)
     weights, bias = fit(x, y)
     # Drop features whose weights are all negligible: a smaller file, the same scores.
     keep = np.abs(weights).max(axis=1) >= 1e-3
@@ -283,9 +297,10 @@ def train(
     weights = weights[keep]
     digest = fingerprint(train_set)
     lexicon_digest = lexicon_fingerprint()
-    # The version names what the model learnt from: the examples and the word lists (the
-    # lists shape the features, so a lexicon edit is a new model too).
-    combined = hashlib.sha256(f"{digest}:{lexicon_digest}".encode()).hexdigest()
+    code_digest = code_fingerprint()
+    # The version names what the model learnt from: the examples, the word lists and the code
+    # that turns text into features (either changes what the weights mean).
+    combined = hashlib.sha256(f"{digest}:{lexicon_digest}:{code_digest}".encode()).hexdigest()
     day = (today or dt.datetime.now(dt.UTC).date()).strftime("%Y%m%d")
     version = f"{day}-{combined[:10]}"
     meta = {
@@ -294,6 +309,7 @@ def train(
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "training_data_sha256": digest,
         "lexicon_sha256": lexicon_digest,
+        "code_sha256": code_digest,
         "n_train": len(train_set),
         "n_extra": len(extra),
         "n_dev_held_out": len(dev_set),
