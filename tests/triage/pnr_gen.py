@@ -82,7 +82,9 @@ def iso_date(rng: random.Random) -> str:
 
 def order_number(rng: random.Random) -> str:
     """A ten-digit number that would pass as a personnummer, but labelled as an order."""
-    label = rng.choice(["ordernummer", "Ordernr:", "fakturanummer", "OCR", "kundnummer", "Bokningsnr"])
+    label = rng.choice(
+        ["ordernummer", "Ordernr:", "fakturanummer", "OCR", "kundnummer", "Bokningsnr"]
+    )
     return f"{label} {valid_personnummer(rng, form='10')}"
 
 

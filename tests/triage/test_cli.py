@@ -28,12 +28,20 @@ def test_run_file_writes_one_line_per_input_and_reports_bad_lines(tmp_path):
     for x in lines:
         assert list(x) == ["id", *CONTRACT_KEYS]
     assert lines[1]["spans"] == [{"start": 21, "end": 32, "kind": "personnummer"}]
-    assert "in.jsonl:2" in err.getvalue() and "in.jsonl:3" in err.getvalue() and "in.jsonl:5" in err.getvalue()
+    assert (
+        "in.jsonl:2" in err.getvalue()
+        and "in.jsonl:3" in err.getvalue()
+        and "in.jsonl:5" in err.getvalue()
+    )
     assert "ärende-1" in out.getvalue()  # ensure_ascii=False
 
 
 def test_stdin(monkeypatch):
-    monkeypatch.setattr(sys, "stdin", io.StringIO('{"id": "a", "text": "Tack för en fin konsert!", "kind": "comment"}\n'))
+    monkeypatch.setattr(
+        sys,
+        "stdin",
+        io.StringIO('{"id": "a", "text": "Tack för en fin konsert!", "kind": "comment"}\n'),
+    )
     out = io.StringIO()
     assert main(["-"], out=out) == 0
     assert json.loads(out.getvalue())["id"] == "a"

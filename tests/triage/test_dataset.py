@@ -50,7 +50,9 @@ def test_bad_labels_fail_loudly(change, message):
 
 
 def test_bad_line_names_file_and_line(tmp_path):
-    (tmp_path / "a.jsonl").write_text(json.dumps(GOOD) + "\n" + json.dumps({**GOOD, "id": "x-2", "topic": "nope"}) + "\n")
+    (tmp_path / "a.jsonl").write_text(
+        json.dumps(GOOD) + "\n" + json.dumps({**GOOD, "id": "x-2", "topic": "nope"}) + "\n"
+    )
     with pytest.raises(DatasetError, match=r"a\.jsonl:2"):
         load_examples(tmp_path)
 

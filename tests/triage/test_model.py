@@ -41,8 +41,15 @@ def test_train_on_a_small_set_writes_a_new_version(tmp_path):
         text, na, topic = texts[i % 4]
         rows.append({"id": f"t-{i}", "text": f"{text} {i}", "kind": "comment", "needs_answer": na, "topic": topic,
                      "moderation": [], "sensitive": [], "wrong_authority": None})  # fmt: skip
-    (examples / "a.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
-    decision = {**rows[0], "id": "mod-decision-1", "text": "din jävla idiot", "moderation": ["personangrepp_fortal"]}
+    (examples / "a.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n"
+    )
+    decision = {
+        **rows[0],
+        "id": "mod-decision-1",
+        "text": "din jävla idiot",
+        "moderation": ["personangrepp_fortal"],
+    }
     out = tmp_path / "model"
     result = train([decision], out, examples_dir=examples)
     assert result.n_extra == 1 and result.n_dev > 0
@@ -63,4 +70,6 @@ def test_word_by_word_scoring_equals_the_training_representation():
         r = apply_rules(a)
         fast = model.score_analysis(a, r)
         raw = model.raw_scores(*model.space.vector(a, r))
-        assert np.allclose(list(fast.probs.values()), list(model.probabilities(raw).values()), atol=1e-5)
+        assert np.allclose(
+            list(fast.probs.values()), list(model.probabilities(raw).values()), atol=1e-5
+        )

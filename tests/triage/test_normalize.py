@@ -64,7 +64,10 @@ def test_lexicon_format():
     parsed = parse_lexicon_text(
         "# comment\n[insult]\nidiot*, pucko  # trailing comment\nsvartskall{e,ar}\n[threat]\nvet var du bor\n"
     )
-    assert parsed == {"insult": ["idiot*", "pucko", "svartskalle", "svartskallar"], "threat": ["vet var du bor"]}
+    assert parsed == {
+        "insult": ["idiot*", "pucko", "svartskalle", "svartskallar"],
+        "threat": ["vet var du bor"],
+    }
     with pytest.raises(ValueError, match="before any"):
         parse_lexicon_text("idiot\n")
     with pytest.raises(ValueError, match="bad class"):
@@ -88,6 +91,8 @@ def test_compounds_affixes_and_masks():
 
 def test_shipped_lexicon_loads_and_matches_obfuscation():
     lex = default_lexicon()
-    assert {"slur", "threat_phrase", "health", "auth_polisen", "topic_skola_forskola"} <= set(lex.classes)
+    assert {"slur", "threat_phrase", "health", "auth_polisen", "topic_skola_forskola"} <= set(
+        lex.classes
+    )
     found = {c for c, _ in _classes(lex, "inga fler invandrarjävlar, b ö g a r och n3kr3r")}
     assert "slur" in found and "slur_weak" in found

@@ -78,7 +78,13 @@ def _generated_corpus(seed: int, n: int) -> list[tuple[str, list[tuple[int, int,
                 num = valid_personnummer(rng, samordning=samordning, form=form)
                 if form == "10" and num.startswith("07"):
                     num = valid_personnummer(rng, samordning=samordning, form="10-")
-                gold.append((len(text), len(text) + len(num), "samordningsnummer" if samordning else "personnummer"))
+                gold.append(
+                    (
+                        len(text),
+                        len(text) + len(num),
+                        "samordningsnummer" if samordning else "personnummer",
+                    )
+                )
             else:
                 num = rng.choice([bad_luhn, impossible_date, organisationsnummer, phone, iso_date,
                                   order_number, embedded])(rng)  # fmt: skip
@@ -91,7 +97,11 @@ def _generated_corpus(seed: int, n: int) -> list[tuple[str, list[tuple[int, int,
 def test_personnummer_precision_and_recall_are_exact():
     tp = fp = fn = 0
     for text, gold in _generated_corpus(seed=4, n=3000):
-        found = {(s.start, s.end, s.kind) for s in find_spans(text, date(2026, 11, 25)) if s.kind in PNR_KINDS}
+        found = {
+            (s.start, s.end, s.kind)
+            for s in find_spans(text, date(2026, 11, 25))
+            if s.kind in PNR_KINDS
+        }
         want = set(gold)
         tp += len(found & want)
         fp += len(found - want)
@@ -115,7 +125,10 @@ def test_valid_number_anywhere_is_found_exactly(seed, form, left, right):
     left = (left.rstrip("-+/.") + " ") if left else ""
     right = (" " + right.lstrip("-+/.")) if right else ""
     # A keyword such as "order" just before a number legitimately makes it an order number.
-    if any(w in left.lower() for w in ("order", "faktura", "ocr", "kund", "ref", "bokning", "avi", "konto", "bg", "pg")):
+    if any(
+        w in left.lower()
+        for w in ("order", "faktura", "ocr", "kund", "ref", "bokning", "avi", "konto", "bg", "pg")
+    ):
         return
     text = left + num + right
     spans = [s for s in find_spans(text, date(2026, 11, 25)) if s.kind in PNR_KINDS]
@@ -147,14 +160,19 @@ def test_phone_numbers(text, expected):
     assert [text[s.start : s.end] for s in spans] == [expected]
 
 
-@pytest.mark.parametrize("text", ["Mötet är 2024-05-12 kl 18", "Det kostar 1 200 kr", "postnr 841 31"])
+@pytest.mark.parametrize(
+    "text", ["Mötet är 2024-05-12 kl 18", "Det kostar 1 200 kr", "postnr 841 31"]
+)
 def test_not_phone_numbers(text):
     assert [s for s in find_spans(text) if s.kind == "telefon"] == []
 
 
 def test_email():
     text = "Mejla anna.svensson78@gmail.com eller (kontakt@kommun.se)."
-    assert [text[s.start : s.end] for s in find_spans(text)] == ["anna.svensson78@gmail.com", "kontakt@kommun.se"]
+    assert [text[s.start : s.end] for s in find_spans(text)] == [
+        "anna.svensson78@gmail.com",
+        "kontakt@kommun.se",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -176,8 +194,14 @@ def test_addresses(text, expected):
 
 @pytest.mark.parametrize(
     "text",
-    ["Riksväg 83 är ett skämt", "detaljplan 4 för området", "på plan 3 i huset", "länsväg 222",
-     "cykelvägen 2 km bort", "Vägen 5 gånger om"],  # fmt: skip
+    [
+        "Riksväg 83 är ett skämt",
+        "detaljplan 4 för området",
+        "på plan 3 i huset",
+        "länsväg 222",
+        "cykelvägen 2 km bort",
+        "Vägen 5 gånger om",
+    ],  # fmt: skip
 )
 def test_not_addresses(text):
     assert [s for s in find_spans(text) if s.kind == "adress"] == []

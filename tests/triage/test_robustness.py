@@ -52,7 +52,9 @@ def test_mixed_languages():
 
 
 def test_one_megabyte():
-    text = ("Hej kommunen, varför är gatlampan trasig på Storgatan 12? ring 070-123 45 67. " * 13_000)[:1_000_000]
+    text = (
+        "Hej kommunen, varför är gatlampan trasig på Storgatan 12? ring 070-123 45 67. " * 13_000
+    )[:1_000_000]
     r = triage(text)
     assert_valid(r, text)
     assert len(r.spans) > 1000  # personal data is found in the whole text

@@ -48,7 +48,10 @@ def _stem(word: str) -> str:
 
 
 def stem_text(text: str) -> str:
-    return " ".join(_stem(w) for w in _WORD.findall(text[:_MAX_INDEXED_CHARS].casefold()))
+    words = _WORD.findall(text[:_MAX_INDEXED_CHARS].casefold())
+    # The same "-an" rule as in _stem; the stemmer (C, with its own cache) takes the list.
+    words = [w[:-1] if len(w) >= 5 and w.endswith("an") else w for w in words]
+    return " ".join(_stemmer().stemWords(words))
 
 
 def _month_token(when: datetime) -> str:

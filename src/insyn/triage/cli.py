@@ -91,7 +91,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     run = sub.add_parser("run", help="triage a JSONL file ('-' for stdin)")
     run.add_argument("file")
     tr = sub.add_parser("train", help="retrain the models and write a new version")
-    tr.add_argument("--decisions", nargs="*", default=[], help="JSONL files of moderators' decisions")
+    tr.add_argument(
+        "--decisions", nargs="*", default=[], help="JSONL files of moderators' decisions"
+    )
     tr.add_argument("--out-dir", type=Path, default=None)
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] not in ("run", "train", "-h", "--help"):

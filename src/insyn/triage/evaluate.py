@@ -117,7 +117,11 @@ def markdown(rep: Report, title: str, errors: int = 0) -> str:
     lines = [f"### {title} ({rep.n} examples)", ""]
     head = ["| label | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
     acc = rep.topic_correct / rep.n if rep.n else 0.0
-    mod, sens, auth = rep.micro("moderation:"), rep.micro("sensitive:"), rep.micro("wrong_authority:")
+    mod, sens, auth = (
+        rep.micro("moderation:"),
+        rep.micro("sensitive:"),
+        rep.micro("wrong_authority:"),
+    )
     lines += ["**Summary**", "", *head, _row("needs_answer", rep.counts("needs_answer")),
               _row("moderation (micro)", mod), _row("sensitive (micro)", sens),
               _row("wrong_authority (micro)", auth), "", f"Topic accuracy: **{acc:.3f}**", ""]  # fmt: skip

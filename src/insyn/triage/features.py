@@ -78,7 +78,9 @@ class FeatureSpace:
         self.index = {name: i for i, name in enumerate(names)}
         # Bigrams keyed by word pair, so scoring needn't build "B:x y" strings.
         self.bigrams = {
-            tuple(name[2:].split(" ", 1)): i for name, i in self.index.items() if name.startswith("B:")
+            tuple(name[2:].split(" ", 1)): i
+            for name, i in self.index.items()
+            if name.startswith("B:")
         }
         self._word_cache: dict[str, tuple[int, tuple[int, ...], int]] = {}
 
@@ -107,7 +109,9 @@ class FeatureSpace:
         names.append(_length_bucket(len(a.tokens)))
         return names
 
-    def other_ids(self, a: Analysis, rules: RuleOutput, skels: list[str]) -> tuple[list[tuple[int, bool]], int, int]:
+    def other_ids(
+        self, a: Analysis, rules: RuleOutput, skels: list[str]
+    ) -> tuple[list[tuple[int, bool]], int, int]:
         """Known bigram, first-word and meta feature ids (flagged word-block or not), and the
         sizes of the word and meta blocks (unknown features count in the scaling too)."""
         out: list[tuple[int, bool]] = []

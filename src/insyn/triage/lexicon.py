@@ -227,7 +227,9 @@ class Lexicon:
         self._cache[tok] = result
         return result
 
-    def tokens(self, text: str) -> list[tuple[str, int, int, tuple[tuple[str, str], ...], tuple[int, ...]]]:
+    def tokens(
+        self, text: str
+    ) -> list[tuple[str, int, int, tuple[tuple[str, str], ...], tuple[int, ...]]]:
         """(skeleton, start, end, word hits, phrase starts) for each word of a match view."""
         lookup, cache = self.lookup, self._cache
         out = []

@@ -62,7 +62,9 @@ class LinearModel:
         self._lock = threading.Lock()
         # Topics are one softmax group; every other column is its own sigmoid.
         self._groups = [
-            np.array([i for i, c in enumerate(self.columns) if c.startswith("topic:")], dtype=np.intp)
+            np.array(
+                [i for i, c in enumerate(self.columns) if c.startswith("topic:")], dtype=np.intp
+            )
         ]
 
     # -- persistence ----------------------------------------------------------------------------

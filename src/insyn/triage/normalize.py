@@ -226,12 +226,25 @@ def plain_view(text: str) -> View:
 
 # Three or more single letters/digits separated by one space, dot, hyphen or underscore:
 # "h o r a", "b.ö.g", "n-e-g-e-r". Real Swedish rarely has three one-letter words in a row.
-_SPACED_RE = re.compile(r"(?<![^\W_])[^\W_](?:[ ._\-][^\W_]){2,}(?![^\W_])")
+# Two spaces separate spaced-out words: "d u  s k a  d ö" -> "du ska dö".
+_SPACED_RE = re.compile(r"(?<![^\W_])[^\W_](?:(?:[ ._\-]|  )[^\W_]){2,}(?![^\W_])")
 
 
 def _join_spaced(m: re.Match[str]) -> tuple[str, list[int]]:
     s = m.group(0)
-    return s[0::2], list(range(0, len(s), 2))
+    out: list[str] = []
+    rel: list[int] = []
+    i = 0
+    while i < len(s):
+        out.append(s[i])
+        rel.append(i)
+        if s[i + 1 : i + 3] == "  ":
+            out.append(" ")
+            rel.append(i + 1)
+            i += 3
+        else:
+            i += 2
+    return "".join(out), rel
 
 
 def match_view(text: str) -> View:
@@ -265,7 +278,7 @@ def normalize(text: str) -> Normalized:
     text = text if isinstance(text, str) else str(text)
     cased = _fast_cased(text)
     if _SPACED_RE.search(cased):
-        cased = _SPACED_RE.sub(lambda m: m.group(0)[0::2], cased)
+        cased = _SPACED_RE.sub(lambda m: _join_spaced(m)[0], cased)
     plain = _lower1(cased)
     return Normalized(text, plain, cased)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from insyn.triage.vocab import SPAN_KINDS
 
@@ -52,7 +52,9 @@ _NOT_PNR_CONTEXT_RE = re.compile(
     re.IGNORECASE,
 )
 _PNR_CONTEXT_RE = re.compile(r"(?:person|pers|p|samordnings)[\s.\-]*(?:nr|nummer|n:r)|pnr", re.I)
-_PHONE_CONTEXT_RE = re.compile(r"(?:tel|telefon|mobil|mob|ring|nummer|nr|sms|swish)\w*[\s.:]*$", re.I)
+_PHONE_CONTEXT_RE = re.compile(
+    r"(?:tel|telefon|mobil|mob|ring|nummer|nr|sms|swish)\w*[\s.:]*$", re.I
+)
 
 
 def luhn_ok(digits: str) -> bool:
@@ -107,7 +109,7 @@ def classify_personnummer(candidate: str, today: date | None = None) -> str | No
     if not 1 <= mm <= 12:  # also rejects organisationsnummer (month digits >= 20)
         return None
     if century is None:
-        century = _century(yy, sep == "+", today or date.today())
+        century = _century(yy, sep == "+", today or datetime.now(UTC).date())
     try:
         date(century * 100 + yy, mm, dd)
     except ValueError:
@@ -280,7 +282,9 @@ _NOT_STREET = frozenset(
 )
 # A word (3-40 letters, ":" for "S:t") directly followed by a house number. Anchored at a
 # word start by the lookbehind, so each word is scanned once: linear in the text.
-_STREET_NUM_RE = re.compile(r"(?<![\w:])(?P<word>[^\W\d_][\w:]{2,39}) (?P<num>\d{1,4})(?![\d,.:]\d)(?!\d)")
+_STREET_NUM_RE = re.compile(
+    r"(?<![\w:])(?P<word>[^\W\d_][\w:]{2,39}) (?P<num>\d{1,4})(?![\d,.:]\d)(?!\d)"
+)
 _ADDRESS_TAIL_RE = re.compile(
     r"(?:(?:[A-Za-z]| [A-H])(?![\w]))?"  # 12B, 12b, 12 B (but not "12 i Sörforsen")
     r"(?:,? (?:lgh|lägenhet) \d{3,4})?"
@@ -288,7 +292,8 @@ _ADDRESS_TAIL_RE = re.compile(
 )
 _UNIT_AFTER_RE = re.compile(
     r" ?(?:km|m|meter|min|minuter|kr|kronor|%|st|år|dagar|timmar|procent|mil|gånger|ggr|"
-    r"bilar|barn|personer|platser|veckor|månader)\b", re.I
+    r"bilar|barn|personer|platser|veckor|månader)\b",
+    re.I,
 )
 _CAP_WORD_RE = re.compile(r"(?:[A-ZÅÄÖ][\w:]+s? ){1,2}$")
 

@@ -25,7 +25,6 @@ from insyn.triage.model import LinearModel, Scores, load_default
 from insyn.triage.result import Evidence, TriageResult
 from insyn.triage.rules import AUTH_BY_CLASS, Analysis, RuleOutput, analyse, apply_rules
 from insyn.triage.vocab import (
-    AUTHORITIES,
     CONTENT_SENSITIVE,
     DEFAULT_TOPIC,
     KINDS,
@@ -37,6 +36,21 @@ from insyn.triage.vocab import (
 
 RULES_ONLY_VERSION = "rules-only"
 DOUBT_THRESHOLD = 0.9
+# A moderation label whose text contains none of its word lists (no slur, no violent word,
+# no insult...) rests on the model alone; it then needs this much confidence. This keeps
+# harsh-but-legal criticism ("hon borde avgå i nästa val") out of the removal queue.
+UNSUPPORTED_THRESHOLD = 0.6
+SUPPORT: dict[str, tuple[str, ...]] = {
+    "personangrepp_fortal": ("insult", "defame", "expose", "sexist_slur", "curse"),
+    "hets_mot_folkgrupp": ("slur", "slur_weak", "group", "group_stem", "dehumanize", "expel"),
+    "sexism_trakasserier": ("sexist_slur", "sexual_harass", "porn"),
+    "olaga_hot": ("threat_verb", "threat_phrase", "threat_weak", "weapon", "crime_act", "gore"),
+    "olaga_valdsskildring": ("gore", "threat_verb", "weapon", "media", "crime_act"),
+    "pornografi": ("porn", "child_sexual", "sexual_harass"),
+    "uppmaning_till_brott": ("incite", "incite_frame", "crime_act", "crime_imperative", "child_sexual"),
+    "upphovsratt": ("copyright", "media"),
+    "spam": ("spam",),
+}
 # When the text names a matter another authority clearly owns ("nytt pass", "riksväg 83"),
 # that authority needs only this probability instead of its own threshold.
 AUTHORITY_TERM_BAR = 0.35
@@ -99,6 +113,8 @@ class Triager:
             bar = model.threshold(column) if model else 0.5
             if key in rules.doubt:
                 bar = max(bar, DOUBT_THRESHOLD)
+            elif fld == "moderation" and not _supported(a, label):
+                bar = max(bar, UNSUPPORTED_THRESHOLD)
             if probs[column] >= bar:
                 evidence.extend(e.resolve(a) for e in rules.weak.get(key, ()))
                 evidence.append(model_evidence(fld, label, column))
@@ -149,7 +165,9 @@ class Triager:
         evidence.append(Evidence("topic", best, "rule", f"topic_terms: {h.term}", s, e, q))
         return best
 
-    def _authority(self, a: Analysis, rules: RuleOutput, probs, evidence, model_evidence) -> str | None:
+    def _authority(
+        self, a: Analysis, rules: RuleOutput, probs, evidence, model_evidence
+    ) -> str | None:
         if probs and self.model is not None:
             passing = []
             for cls, auth in AUTH_BY_CLASS.items():
@@ -171,7 +189,9 @@ class Triager:
             return best
         return None
 
-    def _needs_answer(self, a: Analysis, rules: RuleOutput, probs, evidence, model_evidence) -> bool:
+    def _needs_answer(
+        self, a: Analysis, rules: RuleOutput, probs, evidence, model_evidence
+    ) -> bool:
         if a.kind == "post" or not a.tokens:
             return False  # the authority's own post, or nothing to answer ("?", "👍")
         if probs:
@@ -186,6 +206,14 @@ class Triager:
             evidence.append(Evidence("needs_answer", "True", "rule", ", ".join(sorted(asks))))
             return True
         return False
+
+
+def _supported(a: Analysis, label: str) -> bool:
+    if any(cls in a.by_class for cls in SUPPORT[label]):
+        return True
+    if label in ("spam", "upphovsratt", "pornografi") and a.urls:
+        return True
+    return label == "olaga_hot" and bool(a.emojis)
 
 
 def _readable(feature: str) -> str:

@@ -75,4 +75,6 @@ class TriageResult:
 
     def evidence_for(self, field_name: str, label: str | bool | None = None) -> list[Evidence]:
         want = None if label is None else str(label)
-        return [e for e in self.evidence if e.field == field_name and (want is None or e.label == want)]
+        return [
+            e for e in self.evidence if e.field == field_name and (want is None or e.label == want)
+        ]

@@ -79,6 +79,8 @@ _NOT_NAMES = frozenset(
     "jag du han hon vi ni de dem kommunen regionen polisen staten sverige svenska hej tack mvh "
     "facebook instagram gud herregud ok okej nej ja".split()
 )
+
+
 def _skeletons(words: str) -> frozenset[str]:
     return frozenset(skeleton_token(w) for w in words.split())
 
@@ -99,7 +101,6 @@ _THREAT_CONTEXT = _skeletons(
     "imorgon ikväll inatt snart kl kommunhuset stadshuset skolan socialkontoret "
     "kontoret mötet fullmäktige jobbet hem hemma"
 )
-
 
 
 @dataclass(slots=True)
@@ -180,14 +181,20 @@ class RuleEvidence:
 
 @dataclass(slots=True)
 class RuleOutput:
-    strong: dict[tuple[str, str], list[RuleEvidence]] = field(default_factory=lambda: defaultdict(list))
-    weak: dict[tuple[str, str], list[RuleEvidence]] = field(default_factory=lambda: defaultdict(list))
+    strong: dict[tuple[str, str], list[RuleEvidence]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    weak: dict[tuple[str, str], list[RuleEvidence]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     features: set[str] = field(default_factory=set)
     # Labels a rule argues against (a quoted slur being reported): the model needs more
     # confidence to set them.
     doubt: set[tuple[str, str]] = field(default_factory=set)
 
-    def fire(self, a: Analysis, fld: str, label: str, rule: str, hit: Hit | None, strong: bool) -> None:
+    def fire(
+        self, a: Analysis, fld: str, label: str, rule: str, hit: Hit | None, strong: bool
+    ) -> None:
         self.features.add(f"R:{rule}")
         if hit is None:
             ev = RuleEvidence(fld, label, rule)
@@ -298,7 +305,8 @@ def _hate(a: Analysis, out: RuleOutput, lex: Lexicon) -> None:
             out.fire(a, field_, label, "expel_no_group", a.by_class["expel"][0], strong=False)
         return
     contempt = [
-        h for cls in ("dehumanize", "expel", "curse_head", "insult", "defame")
+        h
+        for cls in ("dehumanize", "expel", "curse_head", "insult", "defame")
         for h in a.by_class.get(cls, ())
     ]
     for g in groups:
@@ -366,7 +374,9 @@ def _personal_attack(a: Analysis, out: RuleOutput) -> None:
     for h in defames:
         sent = a.sentence(h.first)
         if any(a.sentence(i) == sent and i != h.first for i in targets):
-            out.fire(a, field_, label, "defamation_person", h, strong=len(defames) > 1 or bool(insults))
+            out.fire(
+                a, field_, label, "defamation_person", h, strong=len(defames) > 1 or bool(insults)
+            )
             return
         out.fire(a, field_, label, "defamation_untargeted", h, strong=False)
 
@@ -387,7 +397,9 @@ def _sexism(a: Analysis, out: RuleOutput) -> None:
         targeted = any(abs(h.first - i) <= 5 for i in targets)
         out.fire(a, field_, label, "sexist_slur", h, strong=False)
         if targeted:
-            out.fire(a, "moderation", "personangrepp_fortal", "gendered_slur_at_person", h, strong=True)
+            out.fire(
+                a, "moderation", "personangrepp_fortal", "gendered_slur_at_person", h, strong=True
+            )
     for h in harass:
         if " " in h.term and h.term.split()[0] in ("kvinnor", "tjejer", "kärringar", "typiskt"):
             out.fire(a, field_, label, "sexist_generalisation", h, strong=True)
@@ -443,7 +455,9 @@ def _incitement(a: Analysis, out: RuleOutput) -> None:
         out.fire(a, field_, label, "incite_phrase", h, strong=True)
         return
     if a.has("child_sexual"):  # offering or asking for abuse material is a crime in itself
-        out.fire(a, field_, label, "child_abuse_material", a.by_class["child_sexual"][0], strong=True)
+        out.fire(
+            a, field_, label, "child_abuse_material", a.by_class["child_sexual"][0], strong=True
+        )
         return
     for h in a.by_class.get("crime_imperative", ()):
         if _figurative_near(a, h) or a.kind == "post":
@@ -452,9 +466,15 @@ def _incitement(a: Analysis, out: RuleOutput) -> None:
         before = a.norm.text[max(0, start - 2) : start].strip()
         # An imperative opening a sentence or a clause ("..., sabotera automaterna"), possibly
         # after a softener ("Bara bränn", "Eller dumpa").
-        opens = start in a.sentence_starts or h.first == 0 or before == "," or (
-            h.first > 0 and a.tokens[h.first - 1][0] in _SOFTENERS
-            and a.tokens[h.first - 1][1] in a.sentence_starts
+        opens = (
+            start in a.sentence_starts
+            or h.first == 0
+            or before == ","
+            or (
+                h.first > 0
+                and a.tokens[h.first - 1][0] in _SOFTENERS
+                and a.tokens[h.first - 1][1] in a.sentence_starts
+            )
         )
         if opens and h.first + 1 < len(a.tokens):
             out.fire(a, field_, label, "imperative_crime", h, strong=True)
@@ -511,8 +531,10 @@ def _spam_copyright(a: Analysis, out: RuleOutput) -> None:
         out.features.add("R:repeated_phrase")  # copy-pasted advertising repeats itself
     if spam:
         distinct = len({h.term for h in spam})
-        strong = (a.urls > 0 and distinct >= 1) or distinct >= 3 or (
-            distinct >= 2 and "R:repeated_phrase" in out.features
+        strong = (
+            (a.urls > 0 and distinct >= 1)
+            or distinct >= 3
+            or (distinct >= 2 and "R:repeated_phrase" in out.features)
         )
         out.fire(a, "moderation", "spam", "commercial_terms", spam[0], strong=strong)
     copy = a.by_class.get("copyright", [])
@@ -534,7 +556,11 @@ def _sensitive(a: Analysis, out: RuleOutput) -> None:
     # Illness words used as abuse ("en cancer i samhället", "blind och dum") are not health
     # information about anyone.
     abusive = any(a.has(c) for c in ("group", "slur", "slur_weak", "insult", "dehumanize"))
-    for cls, label in (("health", "halsa"), ("social_case", "socialtjanst_arende"), ("economy", "ekonomi")):
+    for cls, label in (
+        ("health", "halsa"),
+        ("social_case", "socialtjanst_arende"),
+        ("economy", "ekonomi"),
+    ):
         for h in a.by_class.get(cls, ()):
             if a.sentence(h.first) in anchor_sents:
                 strong = cls == "health" and not abusive
@@ -557,7 +583,9 @@ def _sensitive(a: Analysis, out: RuleOutput) -> None:
             sent = a.sentence(h.first)
             serious = a.has("social_case") or any(s.kind == "personnummer" for s in a.spans)
             detail = any(a.sentence(p.first) == sent for p in problem)
-            aged = _AGE_RE.search(a.norm.text, max(0, h.start - 40), min(len(a.norm.text), h.end + 60))
+            aged = _AGE_RE.search(
+                a.norm.text, max(0, h.start - 40), min(len(a.norm.text), h.end + 60)
+            )
             if serious or detail or aged:
                 out.fire(a, "sensitive", "barn", "child_identifiable", h, strong=serious)
                 break
@@ -608,9 +636,11 @@ def apply_rules(a: Analysis, lexicon: Lexicon | None = None) -> RuleOutput:
     # Insults inside a threat or a sexist remark are labelled as the threat / the sexism
     # (the example set's convention): the attack stays evidence but no longer decides.
     attack = ("moderation", "personangrepp_fortal")
-    if attack in out.strong and any(
-        (("moderation", lab) in out.strong) for lab in ("olaga_hot", "sexism_trakasserier")
-    ) and not any(e.detail.startswith("defamation") for e in out.strong[attack]):
+    if (
+        attack in out.strong
+        and any((("moderation", lab) in out.strong) for lab in ("olaga_hot", "sexism_trakasserier"))
+        and not any(e.detail.startswith("defamation") for e in out.strong[attack])
+    ):
         out.weak[attack].extend(out.strong.pop(attack))
     _sensitive(a, out)
     _authority(a, out)

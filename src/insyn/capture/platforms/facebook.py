@@ -833,12 +833,10 @@ def _time(value: Any, what: str) -> datetime | None:
     if not isinstance(value, str):
         raise MalformedPayload(f"{what} is not a time: {value!r:.80}")
     try:
-        moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+        # Python 3.11+ reads Graph's "+0000" offsets too, and far faster than strptime.
+        moment = datetime.fromisoformat(value)
     except ValueError:
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise MalformedPayload(f"{what} is not a time: {value!r:.80}") from None
+        raise MalformedPayload(f"{what} is not a time: {value!r:.80}") from None
     if moment.tzinfo is None:
         raise MalformedPayload(f"{what} has no UTC offset: {value!r:.80}")
     return moment.astimezone(UTC)

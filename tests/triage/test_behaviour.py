@@ -1,0 +1,102 @@
+"""What the moderator and the kommunikatör rely on, in Swedish as residents write it."""
+
+from __future__ import annotations
+
+import pytest
+
+from insyn.triage import triage
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "inga fler invandrarjävlar i vår kommun",
+        "svartskallarna har tagit över hela centrum",
+        "b l a t t a r ut ur sverige",
+        "typiskt n3kr3r, kommer hit och tror de äger stan",
+        "muslimer är råttor allihop och borde skickas hem",
+    ],
+)
+def test_hate_speech_including_obfuscation_and_compounds(text):
+    r = triage(text)
+    assert "hets_mot_folkgrupp" in r.moderation
+    assert any(e.field == "moderation" and e.label == "hets_mot_folkgrupp" for e in r.evidence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Någon skrev "svartskalle" på väggen vid skolan, kan ni ta bort det?',
+        "Kommunalrådet Eriksson fattade ett katastrofalt beslut om skolan, hon borde avgå i nästa val.",
+        "Jag hatar snöröjningen i den här kommunen.",
+        "Det här är ju mord på kulturen, först musikskolan och nu biblioteket.",
+        "Nu skjuter ni upp beslutet om förskolan igen?",
+        "Tack för en fantastisk konsert igår! 👏",
+    ],
+)
+def test_hard_negatives(text):
+    assert triage(text).moderation == []
+
+
+def test_threat():
+    r = triage("Jag vet var du bor, Eriksson. Du ska få betala för det här.")
+    assert "olaga_hot" in r.moderation
+    ev = r.evidence_for("moderation", "olaga_hot")[0]
+    assert ev.source == "rule" and ev.quote
+
+
+def test_obfuscated_insult_evidence_points_at_the_original():
+    text = "du är en j*vla h\u200b0ra"
+    r = triage(text)
+    assert r.moderation
+    for ev in r.evidence:
+        if ev.start is not None:
+            assert text[ev.start : ev.end] == ev.quote
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Gatlampan är trasig på Storgatan, kan ni laga den?", True),
+        ("När töms soporna i mellandagarna?", True),
+        ("Tack för snabb hjälp med vattenläckan, ni är bäst!", False),
+        ("@Jonas håller med dig, vi hade samma problem.", False),
+        ("Nu är vårens schema för simskolan ute.", False),
+    ],
+)
+def test_needs_answer(text, expected):
+    kind = "post" if text.startswith("Nu är") else "comment"
+    assert triage(text, kind).needs_answer is expected
+
+
+@pytest.mark.parametrize(
+    "text,authority",
+    [
+        ("Hur förnyar jag mitt pass? Det gick ut förra veckan.", "Polisen"),
+        ("När betalar Försäkringskassan ut sjukpenningen?", "Försäkringskassan"),
+        ("Hur gör jag med deklarationen när jag har sålt mitt hus?", "Skatteverket"),
+        ("Vårdcentralen svarar aldrig i telefon, kan kommunen göra något?", "Regionen"),
+        ("Uppehållstillståndet för min fru har inte kommit, kan ni hjälpa?", "Migrationsverket"),
+        ("Hur ansöker man om skyddsjakt på björnen vid byn?", "Länsstyrelsen"),
+        ("När blir gatlampan på Kyrkogatan lagad?", None),
+    ],
+)
+def test_wrong_authority(text, authority):
+    assert triage(text).wrong_authority == authority
+
+
+def test_sensitive_health_about_a_person_with_evidence():
+    r = triage("Hej, min mamma har demens och hemtjänsten har glömt hennes medicin. Ring 070-123 45 67.")
+    assert {"halsa", "telefon"} <= set(r.sensitive)
+    assert r.spans and r.spans[0].kind == "telefon"
+
+
+def test_every_label_has_evidence_and_the_model_version():
+    r = triage("Inga fler invandrarjävlar! Ring mig på 070-123 45 67, jag vet var du bor.", "message")
+    for label in r.moderation:
+        assert r.evidence_for("moderation", label)
+    for label in r.sensitive:
+        assert r.evidence_for("sensitive", label)
+    assert r.evidence_for("topic", r.topic)
+    d = r.to_dict()
+    assert d["model_version"] == r.model_version and d["evidence"]
