@@ -86,13 +86,17 @@ def test_wrong_authority(text, authority):
 
 
 def test_sensitive_health_about_a_person_with_evidence():
-    r = triage("Hej, min mamma har demens och hemtjänsten har glömt hennes medicin. Ring 070-123 45 67.")
+    r = triage(
+        "Hej, min mamma har demens och hemtjänsten har glömt hennes medicin. Ring 070-123 45 67."
+    )
     assert {"halsa", "telefon"} <= set(r.sensitive)
     assert r.spans and r.spans[0].kind == "telefon"
 
 
 def test_every_label_has_evidence_and_the_model_version():
-    r = triage("Inga fler invandrarjävlar! Ring mig på 070-123 45 67, jag vet var du bor.", "message")
+    r = triage(
+        "Inga fler invandrarjävlar! Ring mig på 070-123 45 67, jag vet var du bor.", "message"
+    )
     for label in r.moderation:
         assert r.evidence_for("moderation", label)
     for label in r.sensitive:

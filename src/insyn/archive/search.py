@@ -5,8 +5,11 @@ Two backends behind one interface, chosen by the database vendor:
 - SQLite (embedded): an FTS5 table ``archive_search`` whose rowid is the item id. FTS5 has
   no Swedish stemmer, so text is stemmed in Python with the Snowball Swedish stemmer both
   when indexing and when querying; "snöröjningen" and "snöröjning" meet as "snöröjning".
-- PostgreSQL: ``archive_search_pg`` with a ``tsvector`` built by ``to_tsvector('swedish', …)``
-  and a GIN index; queries use ``plainto_tsquery('swedish', …)``.
+- PostgreSQL: ``archive_search_pg`` with a ``tsvector`` and a GIN index. The text is stemmed
+  in Python with the same Snowball stemmer and rules as on SQLite and stored with the
+  ``simple`` configuration, so both databases find exactly the same items. (PostgreSQL's
+  built-in ``swedish`` configuration uses an older Snowball that leaves "badhuset" and
+  "skolan" unstemmed.)
 
 The index tables are created by migration 0002 for the vendor at hand and are derived data.
 
@@ -90,9 +93,8 @@ def create_index_tables(conn) -> None:
             )
         elif conn.vendor == "postgresql":
             cursor.execute(
-                "CREATE TABLE IF NOT EXISTS archive_search_pg ("
-                " item_id bigint PRIMARY KEY REFERENCES archive_item(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,"
-                " vector tsvector NOT NULL)"
+                # Derived data: no foreign key (it would block TRUNCATE); gallring unindexes.
+                "CREATE TABLE IF NOT EXISTS archive_search_pg (item_id bigint PRIMARY KEY, vector tsvector NOT NULL)"
             )
             cursor.execute("CREATE INDEX IF NOT EXISTS archive_search_pg_vector ON archive_search_pg USING gin(vector)")
 
@@ -119,9 +121,9 @@ def index_items(rows: Iterable[tuple[int, str, datetime | None]]) -> None:
                                 for item_id, text, when in rows])
         else:
             cursor.executemany(
-                "INSERT INTO archive_search_pg(item_id, vector) VALUES (%s, to_tsvector('swedish', %s)) "
+                "INSERT INTO archive_search_pg(item_id, vector) VALUES (%s, to_tsvector('simple', %s)) "
                 "ON CONFLICT (item_id) DO UPDATE SET vector = EXCLUDED.vector",
-                [(item_id, text[:_MAX_INDEXED_CHARS]) for item_id, text, _when in rows],
+                [(item_id, stem_text(text)) for item_id, text, _when in rows],
             )
 
 
@@ -177,10 +179,13 @@ def search_ids(
             )
             return [Hit(row[0], -row[1]) for row in cursor.fetchall()]
         order_sql = "rank DESC" if order == "relevance" else "COALESCE(i.created_at, i.inkommen_at) DESC"
+        terms = [_stem(w) for w in _WORD.findall(query.casefold())][:12]
+        if not terms:
+            return []
         cursor.execute(
             f"SELECT i.id, ts_rank(s.vector, q) AS rank FROM archive_search_pg s "
-            f"JOIN archive_item i ON i.id = s.item_id, plainto_tsquery('swedish', %s) q "
+            f"JOIN archive_item i ON i.id = s.item_id, plainto_tsquery('simple', %s) q "
             f"WHERE s.vector @@ q{filters} ORDER BY {order_sql} LIMIT %s OFFSET %s",
-            [query[:1000], *params, limit, offset],
+            [" ".join(terms), *params, limit, offset],
         )
         return [Hit(row[0], row[1]) for row in cursor.fetchall()]

@@ -61,7 +61,7 @@ def search_view(request):
     page_number = max(1, int(request.GET.get("sida", "1")) if request.GET.get("sida", "1").isdigit() else 1)
     if q:
         # The full-text index gives ids in rank order; the filters above narrow them in SQL.
-        hits = search.search_ids(q, account_ids=list(items.values_list("account_id", flat=True).distinct()) if not f["account"].isdigit() else [int(f["account"])],
+        hits = search.search_ids(q, account_ids=list(items.order_by().values_list("account_id", flat=True).distinct()) if not f["account"].isdigit() else [int(f["account"])],
                                  since=since, until=until, order="date" if f["order"] == "date" else "relevance",
                                  limit=PAGE_SIZE * 20)
         allowed = set(items.filter(pk__in=[h.item_id for h in hits]).values_list("pk", flat=True))

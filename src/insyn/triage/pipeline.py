@@ -36,10 +36,11 @@ from insyn.triage.vocab import (
 
 RULES_ONLY_VERSION = "rules-only"
 DOUBT_THRESHOLD = 0.9
-# A moderation label whose text contains none of its word lists (no slur, no violent word,
-# no insult...) rests on the model alone; it then needs this much confidence. This keeps
-# harsh-but-legal criticism ("hon borde avgå i nästa val") out of the removal queue.
-UNSUPPORTED_THRESHOLD = 0.6
+# A label whose text contains none of its word lists (no group word, no violent word...)
+# rests on the model alone; it then needs this much confidence. This keeps harsh-but-legal
+# criticism ("hon borde avgå i nästa val") out of the removal queue. Chosen where it cut
+# false alarms without costing recall in cross-validation and on the dev split.
+UNSUPPORTED_THRESHOLD: dict[str, float] = {"hets_mot_folkgrupp": 0.6, "olaga_hot": 0.4}
 SUPPORT: dict[str, tuple[str, ...]] = {
     "personangrepp_fortal": ("insult", "defame", "expose", "sexist_slur", "curse"),
     "hets_mot_folkgrupp": ("slur", "slur_weak", "group", "group_stem", "dehumanize", "expel"),
@@ -47,7 +48,13 @@ SUPPORT: dict[str, tuple[str, ...]] = {
     "olaga_hot": ("threat_verb", "threat_phrase", "threat_weak", "weapon", "crime_act", "gore"),
     "olaga_valdsskildring": ("gore", "threat_verb", "weapon", "media", "crime_act"),
     "pornografi": ("porn", "child_sexual", "sexual_harass"),
-    "uppmaning_till_brott": ("incite", "incite_frame", "crime_act", "crime_imperative", "child_sexual"),
+    "uppmaning_till_brott": (
+        "incite",
+        "incite_frame",
+        "crime_act",
+        "crime_imperative",
+        "child_sexual",
+    ),
     "upphovsratt": ("copyright", "media"),
     "spam": ("spam",),
 }
@@ -113,8 +120,8 @@ class Triager:
             bar = model.threshold(column) if model else 0.5
             if key in rules.doubt:
                 bar = max(bar, DOUBT_THRESHOLD)
-            elif fld == "moderation" and not _supported(a, label):
-                bar = max(bar, UNSUPPORTED_THRESHOLD)
+            elif label in UNSUPPORTED_THRESHOLD and not _supported(a, label):
+                bar = max(bar, UNSUPPORTED_THRESHOLD[label])
             if probs[column] >= bar:
                 evidence.extend(e.resolve(a) for e in rules.weak.get(key, ()))
                 evidence.append(model_evidence(fld, label, column))

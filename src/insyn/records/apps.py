@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RecordsConfig(AppConfig):
+    name = "insyn.records"
+    verbose_name = "Diarium och gallring"
