@@ -35,7 +35,7 @@ from insyn.capture.platforms.base import NotFound
 from insyn.eventlog import log
 from insyn.registry import permissions as registry_permissions
 from insyn.registry.actions import require_acknowledged
-from insyn.registry.models import Account, Role, Status, Unit, User
+from insyn.registry.models import Account, Role, Unit, User
 from insyn.registry.policy import current_policy
 from insyn.triage.vocab import MODERATION
 
@@ -60,7 +60,14 @@ from .platform import (
     explain,
     find_published,
 )
-from .sweeps import escalate_overdue, open_cases_pending, send_reminders, send_supervision_reminders
+from .sweeps import (
+    SUPERVISED_STATUSES,
+    escalate_overdue,
+    open_cases_pending,
+    send_reminders,
+    send_supervision_reminders,
+    supervision_due_at,
+)
 
 # A PlatformAction still "pending" after this long was interrupted (a crashed process).
 IN_FLIGHT = timedelta(minutes=2)
@@ -75,6 +82,7 @@ class Outcome:
     action: PlatformAction | None = None
     warnings: list[str] = field(default_factory=list)
     already_done: bool = False
+    diarienummer: str = ""
 
 
 # ---------------------------------------------------------------- helpers
@@ -617,7 +625,7 @@ def move_to_diarium(actor: User, case: Case, *, removal: str, subject: str, key:
             except (ActionFailed, ValidationError) as exc:
                 outcome.warnings.append(_("Inlägget är registrerat (dnr %(dnr)s), men svaret kunde inte publiceras: "
                                           "%(error)s") % {"dnr": restriction.diarienummer, "error": _message(exc)})
-    outcome.diarienummer = restriction.diarienummer  # type: ignore[attr-defined]
+    outcome.diarienummer = restriction.diarienummer
     return outcome
 
 
@@ -686,15 +694,9 @@ def record_supervision(actor: User, account: Account, *, items_from: datetime, i
     return supervision
 
 
-def supervision_due_at(account: Account, last: datetime | None, interval_days: int) -> datetime:
-    base = last or account.created_at
-    return base + timedelta(days=interval_days)
-
-
-SUPERVISED_STATUSES = (Status.AKTIVT, Status.AVVECKLAS)
-
 __all__ = [
     "ActionFailed", "Outcome", "answer_case", "assign_case", "bulk_assign", "bulk_no_action", "close_no_action",
     "escalate_overdue", "forward_case", "moderate_case", "move_to_diarium", "open_cases_pending", "record_supervision",
     "retry_action", "route_for", "save_draft", "send_reminders", "send_supervision_reminders", "set_route",
+    "SUPERVISED_STATUSES", "supervision_due_at",
 ]
