@@ -79,15 +79,16 @@ def graph_page(rng: random.Random, post_id: str, start: int, n: int, t0: datetim
 
 def run_insyn(pages: list[bytes], post_id: str) -> float:
     from benchmarks._django import make_account
-    from insyn.archive.models import RawCapture
-    from insyn.capture.actions import process_raw, record_raw
+    from insyn.capture.actions import capture_page
+    from insyn.capture.platforms.base import FetchedPage
 
     account = make_account()
     started = time.perf_counter()
     for body in pages:
-        raw = record_raw(account=account, platform="facebook_page", source=RawCapture.Source.POLL, body=body,
-                         url=f"/v23.0/{post_id}/comments", context={"endpoint": "comments", "post_id": post_id})
-        process_raw(raw.pk)
+        # Exactly what a poll does with each page it fetches.
+        capture_page(account, FetchedPage(url=f"/v23.0/{post_id}/comments", status=200,
+                                          headers={"content-type": "application/json"}, body=body,
+                                          context={"endpoint": "comments", "post_id": post_id}))
     return time.perf_counter() - started
 
 

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "insyn.registry",
     "insyn.archive",
     "insyn.capture",
+    "insyn.records",
+    "insyn.inbox",
     "insyn.server",
 ]
 

@@ -31,6 +31,7 @@ urlpatterns = [
     path("register/<int:pk>/hamta/", capture_views.poll_now_view, name="account_poll_now"),
     path("register/export/<int:pk>.<str:fmt>", views.authority_export, name="authority_export"),
     path("handelselogg/", views.eventlog_view, name="eventlog"),
+    path("inkorg/", include("insyn.inbox.urls")),
     path("arkiv/", archive_views.search_view, name="archive_search"),
     path("arkiv/<int:pk>/", archive_views.item_view, name="archive_item"),
     path("arkiv/radata/<int:pk>/", archive_views.raw_view, name="archive_raw"),

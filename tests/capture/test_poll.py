@@ -124,3 +124,24 @@ def test_mastodon_deletion_is_confirmed_by_rereading_before_it_is_recorded(conne
     assert resident.state == "deleted_on_platform" and resident.text
     others = Item.objects.filter(account=c_md.account).exclude(pk=resident.pk)
     assert not others.filter(state="deleted_on_platform").exists()  # nothing else falsely marked gone
+
+
+def test_a_bug_while_processing_keeps_the_page_for_the_sweep(world, make_account, monkeypatch):
+    from insyn.archive import apply as archive_apply
+    from insyn.capture.platforms.base import FetchedPage
+
+    account = make_account(status="aktivt", external_id="4242")
+    body = b'{"data": [{"id": "4242_1_9", "message": "Hej kommunen", "from": {"id": "7", "name": "Ida"}, "created_time": "2026-11-02T10:00:00+0000"}]}'
+    page = FetchedPage(url="/v23.0/4242_1/comments", status=200, headers={}, body=body,
+                       context={"endpoint": "comments", "post_id": "4242_1"})
+
+    def broken(raw, normalised):
+        raise RuntimeError("a bug in the archive code")
+
+    monkeypatch.setattr(archive_apply, "apply", broken)
+    raw = actions.capture_page(account, page)
+    raw.refresh_from_db()
+    assert raw.status == "pending" and bytes(raw.body) == body and not Item.objects.exists()
+    monkeypatch.undo()
+    assert actions.process_pending() == 1
+    assert Item.objects.get().text == "Hej kommunen"

@@ -31,6 +31,7 @@ from insyn.registry.models import Account, Role, Status, User
 from .models import Connection
 from .platforms import platform_class
 from .platforms.base import Connection as PlatformConnection
+from .platforms.base import FetchedPage
 from .platforms.base import (
     MalformedPayload,
     Normalised,
@@ -58,9 +59,11 @@ def kept_headers(headers) -> dict[str, str]:
 def record_raw(
     *, account: Account | None, platform: str, source: str, body: bytes, url: str = "",
     headers: dict | None = None, context: dict | None = None, received_at: datetime | None = None,
-    status: str = RawCapture.Status.PENDING, error: str = "",
+    status: str = RawCapture.Status.PENDING, error: str = "", enqueue: bool = True,
 ) -> RawCapture:
-    """Store one payload exactly as received and chain it. Processing is scheduled on commit."""
+    """Store one payload exactly as received and chain it. Processing is scheduled on commit
+    (``enqueue=False`` when the caller processes it right away; the worker's sweep of pending
+    rows covers a crash in between)."""
     raw = RawCapture.objects.create(
         account=account, platform=platform, source=source, url=url[:2000], body=bytes(body),
         sha256=sha256_hex(bytes(body)), headers=headers or {}, context=context or {},
@@ -71,7 +74,7 @@ def record_raw(
         "bytes": len(raw.body), "url": raw.url, "status": status,
     })
     RawCapture.objects.filter(pk=raw.pk).update(event_seq=event.seq)
-    if status == RawCapture.Status.PENDING:
+    if status == RawCapture.Status.PENDING and enqueue:
         from .tasks import process_capture
 
         transaction.on_commit(lambda: process_capture.enqueue(raw.pk))
@@ -123,6 +126,27 @@ def _quarantine(raw: RawCapture, reason: str) -> str:
     log.append("capture.quarantined", obj=raw, data={"reason": reason[:500]})
     logger.warning("raw capture %s quarantined: %s", raw.pk, reason)
     return raw.status
+
+
+def capture_page(account: Account, page: FetchedPage, *, source: str = RawCapture.Source.POLL,
+                 after_store=None) -> RawCapture:
+    """Store one fetched page and apply it, committing once.
+
+    The raw row (and ``after_store``, e.g. advancing the poll cursor) commit together; the
+    archive work runs in a savepoint inside the same transaction, so an unexpected error in
+    it rolls back only the archive work and leaves the raw row pending for the worker's sweep:
+    capture first, think later — with one commit per page instead of two.
+    """
+    with transaction.atomic():
+        raw = record_raw(account=account, platform=account.platform, source=source, body=page.body, url=page.url,
+                         headers=kept_headers(page.headers), context=page.context, enqueue=False)
+        if after_store is not None:
+            after_store()
+        try:
+            process_raw(raw.pk)
+        except Exception:  # noqa: BLE001 - any bug here must not lose the page; the sweep retries
+            logger.exception("processing raw capture %s failed; left pending", raw.pk)
+    return raw
 
 
 def process_pending(limit: int = 1000) -> int:
@@ -202,13 +226,10 @@ def poll(connection: Connection, *, full: bool | None = None, http: HttpSeam | N
     client = _client(connection, http)
     try:
         for page in client.poll(cursor, full=full):
-            with transaction.atomic():
-                raw = record_raw(account=connection.account, platform=connection.account.platform, source=RawCapture.Source.POLL,
-                                 body=page.body, url=page.url, headers=kept_headers(page.headers), context=page.context)
-                Connection.objects.filter(pk=connection.pk).update(cursor=cursor)
+            raw = capture_page(connection.account, page,
+                               after_store=lambda: Connection.objects.filter(pk=connection.pk).update(cursor=cursor))
             report.pages += 1
             report.raw_ids.append(raw.pk)
-            process_raw(raw.pk)
             if full:
                 try:
                     seen.update(i.platform_id for i in normalise_raw(raw).items)
@@ -256,9 +277,7 @@ def _confirm_still_there(connection: Connection, client, seen: set[str], started
             continue
         if page is None:
             break  # the platform cannot be asked: trust the pass
-        raw = record_raw(account=connection.account, platform=connection.account.platform, source=RawCapture.Source.POLL,
-                         body=page.body, url=page.url, headers=kept_headers(page.headers), context=page.context)
-        process_raw(raw.pk)
+        capture_page(connection.account, page)
         still_there.add(platform_id)
     return still_there
 

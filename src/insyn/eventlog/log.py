@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import models, transaction
-from django.db.models import F
+from django.db import connection, models, transaction
 
 from insyn.lib.hashing import chain_hash
 
@@ -38,12 +37,9 @@ def append(
         raise RuntimeError("eventlog.append must run inside the transaction it records")
     if obj is not None:
         object_type, object_id = obj._meta.label_lower, str(obj.pk)
-    ChainHead.objects.get_or_create(pk=1)
-    # The update takes the lock first; only then is the head read.
-    ChainHead.objects.filter(pk=1).update(seq=F("seq") + 1)
-    head = ChainHead.objects.select_for_update().get(pk=1)
+    seq, prev_hash = _advance_head()
     event = Event(
-        seq=head.seq,
+        seq=seq,
         at=datetime.now(UTC),
         kind=kind,
         actor=actor if getattr(actor, "pk", None) else None,
@@ -51,12 +47,28 @@ def append(
         object_type=object_type,
         object_id=object_id,
         data=_normalise(data or {}),
-        prev_hash=head.hash,
+        prev_hash=prev_hash,
     )
     event.hash = chain_hash(event.prev_hash, event.body())
     event.save(force_insert=True)
     ChainHead.objects.filter(pk=1).update(hash=event.hash)
     return event
+
+
+def _advance_head() -> tuple[int, str]:
+    """Take the next sequence number and the previous hash in one statement.
+
+    The UPDATE takes SQLite's write lock (or PostgreSQL's row lock) before anything is read,
+    so two writers can never get the same number or fork the chain.
+    """
+    table = connection.ops.quote_name(ChainHead._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+        row = cursor.fetchone()
+    if row is None:
+        ChainHead.objects.get_or_create(pk=1)
+        return _advance_head()
+    return row[0], row[1]
 
 
 def _actor_label(actor) -> str:

@@ -41,7 +41,6 @@ from insyn.triage.vocab import MODERATION
 
 from . import notify, permissions, replies
 from .models import (
-    OPEN_STATES,
     Case,
     CaseEvent,
     CaseState,

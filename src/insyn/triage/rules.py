@@ -46,7 +46,8 @@ _EMOJI_RE = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2B55]")
 # Weapons, death and blood: next to a name or a place they read as a threat.
 _MENACE_EMOJI = frozenset("🔪🔫💣🪦⚰️💀☠🩸🧨🪓⚔🗡")
 _AGE_RE = re.compile(
-    r"\b\d{1,2} ?(?:år|års|mån|månader)\b|\b\d{1,2}-?åring|\b(?:klass|årskurs|åk) ?\d|\b\d[a-f]\b"
+    r"\b\d{1,2} ?(?:år|års|mån|månader)\b|\b\d{1,2}-?åring|\b(?:klass|årskurs|åk) ?\d|\b\d[a-f]\b",
+    re.IGNORECASE,
 )
 _QUOTES = "\"'«»”“`´"
 # A child made identifiable: a first name with an age or a school class ("Ella (6)",
@@ -54,10 +55,10 @@ _QUOTES = "\"'«»”“`´"
 # ("min dotter Alva", "vår son Melvin").
 _NAMED_CHILD_RE = re.compile(
     r"\b[A-ZÅÄÖ][a-zåäöéü]+(?: [A-ZÅÄÖ][a-zåäöéü]+)?"
-    r"(?: \((?:[1-9]|1[0-7])(?: år| mån)?\)|,? (?:[1-9]|1[0-7]) (?:år|månader)\b"
+    r"(?: \((?:[1-9]|1[0-7])(?: år| mån)?\)|,? (?:är )?(?:[1-9]|1[0-7]) (?:år|månader)\b"
     r"|,? (?:i|går i|från) (?:klass |årskurs |åk )?\d[A-Fa-f]\b)"
     r"|\b(?:[Mm]in|[Vv]år|[Mm]itt|[Vv]årt) (?:son|dotter|barn|pojke|flicka|tjej|kille|lilla|bonusson|bonusdotter|"
-    r"barnbarn|systerson|brorson|systerdotter|brordotter)(?:,)? [A-ZÅÄÖ][a-zåäöéü]+"
+    r"barnbarn|systerson|brorson|systerdotter|brordotter|lillebror|lillasyster)(?:,)? [A-ZÅÄÖ][a-zåäöéü]+"
 )
 # Matters about a child that make it sensitive even without a name.
 _CHILD_SERIOUS = frozenset(("social_case",))
