@@ -61,13 +61,18 @@ def main(argv: list[str] | None = None) -> float:
     comments = synthetic_comments(args.n)
     for text in comments[:500]:  # warm-up: load the model, fill the per-word caches
         triager.triage(text)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for text in comments:
         triager.triage(text)
     elapsed = time.perf_counter() - start
-    rate = len(comments) / elapsed
-    print(f"triage {triager.version}: {len(comments)} comments of 200 characters in {elapsed:.2f} s "
-          f"= {rate:,.0f} comments/s (single core)")  # fmt: skip
+    cpu = time.process_time() - cpu_start
+    rate = len(comments) / cpu
+    # CPU time is what one core spends; wall time also counts waiting on a busy machine.
+    print(
+        f"triage {triager.version}: {len(comments)} comments of 200 characters: "
+        f"{rate:,.0f} comments/s per core (CPU {cpu:.2f} s; wall {elapsed:.2f} s "
+        f"= {len(comments) / elapsed:,.0f}/s)"
+    )
     return rate
 
 

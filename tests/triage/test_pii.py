@@ -168,11 +168,16 @@ def test_not_phone_numbers(text):
 
 
 def test_email():
-    text = "Mejla anna.svensson78@gmail.com eller (kontakt@kommun.se)."
+    text = "Mejla anna.svensson78@gmail.com eller (lars.ek@ange.se), lisa(at)hotmail.com."
     assert [text[s.start : s.end] for s in find_spans(text)] == [
         "anna.svensson78@gmail.com",
-        "kontakt@kommun.se",
+        "lars.ek@ange.se",
+        "lisa(at)hotmail.com",
     ]
+
+
+def test_role_mailbox_is_not_personal_data():
+    assert find_spans("Skicka synpunkter till kontaktcenter@kommunen.se eller info@ange.se") == []
 
 
 @pytest.mark.parametrize(

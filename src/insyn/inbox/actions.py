@@ -505,7 +505,7 @@ def moderate_case(actor: User, case: Case, *, how: str, legal_basis: str, reason
         raise ValidationError(_("Ett direktmeddelande syns inte för andra och kan inte döljas eller tas bort. "
                                 "Flytta det till diariet om det innehåller känsliga uppgifter."))
     if notify_text:
-        notify_text = _check_text(notify_text, field_name="notify_text")
+        notify_text = _check_text(notify_text.replace("{grund}", basis["label"].lower()), field_name="notify_text")
 
     def close(locked: Case) -> None:
         if locked.is_open:

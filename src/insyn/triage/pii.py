@@ -235,6 +235,17 @@ _EMAIL_RE = re.compile(
 )
 
 
+# Role addresses of an organisation ("kontaktcenter@kommunen.se") are not personal data.
+_ROLE_MAILBOXES = frozenset(
+    """
+    info kontakt kontaktcenter kundtjanst kundtjänst support registrator registratur kommun
+    kommunen kommunstyrelsen kansli kansliet noreply no-reply servicecenter medborgarservice post
+    bygglov miljo miljö miljoforvaltningen socialtjansten socialtjänsten skola forskola
+    barnochutbildning press media webmaster admin felanmalan felanmälan ekonomi fakturor
+    """.split()
+)
+
+
 def find_emails(text: str) -> list[Span]:
     if "@" not in text and "(at)" not in text.lower() and "[at]" not in text.lower():
         return []
@@ -243,6 +254,9 @@ def find_emails(text: str) -> list[Span]:
         start, end = m.start(), m.end()
         while start < end and text[start] in ".-+":
             start += 1
+        local = re.split(r"@|\s?[\(\[]at[\)\]]", text[start:end], maxsplit=1)[0].lower()
+        if local in _ROLE_MAILBOXES:
+            continue
         out.append(Span(start, end, "epost"))
     return out
 

@@ -55,13 +55,12 @@ seen and acts on it:
 
 Errors are routed on the Graph error ``code``, not on the HTTP status (see ``_error``).
 
-**Tokens** travel in ``Authorization: Bearer``. Graph issues them with
-``"token_type": "bearer"``. Meta's Pages examples use the ``access_token`` query parameter
-instead, but a URL ends up in places a header does not: httpx logs every request URL at
-INFO, and proxies log them too. So no URL we build or log ever holds the token, whether in
-``FetchedPage.url``, in an error message, or in the seam's messages. ``paging.next`` links
-are followed only to the configured host, and with any ``access_token`` stripped, since
-the header would go wherever we send the request.
+**Tokens** travel as the ``access_token`` parameter, the way Meta's Graph API reference
+documents every call, so any server that implements the documented API accepts them. No
+URL we store or log ever holds the token: ``FetchedPage.url``, error messages and the
+seam's messages are built from the URL without it, and Insyn's logging keeps httpx (which
+logs full request URLs at INFO) at WARNING. ``paging.next`` links are followed only to the
+configured host, with their own ``access_token`` replaced by ours.
 
 Pure Python and httpx. Nothing here imports Django or the simulator.
 """
@@ -502,16 +501,16 @@ class FacebookPage(Platform):
         polling: bool = False,
     ) -> httpx.Response:
         self._pace(polling)
-        headers = {"Authorization": f"Bearer {self.connection.token}"}
+        headers: dict[str, str] = {}
         # A write Graph cannot deduplicate goes out once: a retry might post it twice.
         seam = self.http if idempotent else dataclasses.replace(self.http, max_attempts=1)
         try:
-            clean = str(httpx.URL(url, params=params or {}))  # the token is never in a URL
+            clean = str(httpx.URL(url, params=params or {}))  # stored and logged: no token
             response = seam.request(
                 method,
                 url,
                 retry_after=self._retry_after if idempotent else _never_retry,
-                params=params,
+                params={**(params or {}), "access_token": self.connection.token},
                 headers=headers,
                 data=data,
                 json=json_body,
