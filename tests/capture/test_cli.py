@@ -96,3 +96,10 @@ def test_export_csv_neutralises_formulas_and_filters_by_date():
     assert len(list(csv.DictReader(io.StringIO(out.getvalue())))) == 0
     with pytest.raises(CommandError, match="Ogiltigt datum"):
         call_command("export", "--since", "igår", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_platform_alias_facebook():
+    call_command("account", "add", "--platform", "facebook", "--external-id", "1045", "--handle", "nyby",
+                 "--token", "t", stdout=io.StringIO())
+    assert Account.objects.get().platform == "facebook_page"

@@ -52,12 +52,13 @@ def test_parallel_registrations_are_gap_free_and_unique(world):
 
 
 SCRIPT = textwrap.dedent("""
-    import sys, django
+    import sys, time, django
     django.setup()
     from datetime import date
     from insyn.records import actions
     from insyn.registry.models import Authority, User
     user, ks = User.objects.get(username="registrator"), Authority.objects.get(diarium_prefix="KS")
+    time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # start together
     for _ in range(int(sys.argv[1])):
         actions.register_document(user, authority=ks, received_or_drawn_up=date(2026, 3, 2), counterpart="",
                                   subject="Parallell registrering", sekretess=False)
@@ -77,7 +78,10 @@ def _parallel_processes(world):
     target.close()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "insyn.settings", "INSYN_DATABASE_URL": f"sqlite:///{path}",
            "INSYN_DATA_DIR": folder}
-    procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, str(EACH)], env=env, stdout=subprocess.PIPE,
+    import time
+
+    start = str(time.time() + 4)
+    procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, str(EACH), start], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(WORKERS)]
     for proc in procs:
         out, err = proc.communicate(timeout=120)

@@ -31,8 +31,8 @@ from insyn.registry.models import Account, Role, Status, User
 from .models import Connection
 from .platforms import platform_class
 from .platforms.base import Connection as PlatformConnection
-from .platforms.base import FetchedPage
 from .platforms.base import (
+    FetchedPage,
     MalformedPayload,
     Normalised,
     NotFound,
@@ -49,6 +49,22 @@ KEPT_HEADERS = {"content-type", "date", "link", "x-app-usage", "x-business-use-c
                 "x-ratelimit-remaining", "x-ratelimit-reset", "x-hub-signature-256", "x-fb-trace-id",
                 "facebook-api-version", "retry-after", "etag", "last-modified"}
 POLLED_STATUSES = (Status.AKTIVT, Status.AVVECKLAS)
+
+
+def find_account(ref: str) -> Account | None:
+    """An account by what an operator types: its register number, the platform's id, or its
+    handle with or without a leading @."""
+    ref = ref.strip()
+    accounts = Account.objects.select_related("organisation")
+    if ref.isdigit():
+        found = accounts.filter(pk=int(ref)).first() or accounts.filter(external_id=ref).first()
+        if found:
+            return found
+    for candidate in (ref, "@" + ref.lstrip("@"), ref.lstrip("@")):
+        found = accounts.filter(handle__iexact=candidate).first()
+        if found:
+            return found
+    return accounts.filter(external_id=ref).first()
 
 
 def kept_headers(headers) -> dict[str, str]:

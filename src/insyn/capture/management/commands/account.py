@@ -9,6 +9,9 @@ from insyn.registry import actions
 from insyn.registry.models import Account, Authority, Organisation, Platform, Unit
 
 DEFAULT_TEXT = "Registrerat från kommandoraden – komplettera i förteckningen."
+# Everyday names accepted on the command line for the register's platform codes.
+PLATFORM_ALIASES = {"facebook": Platform.FACEBOOK_PAGE, "fb": Platform.FACEBOOK_PAGE, "twitter": Platform.X,
+                    "wordpress": Platform.BLOG, "rss": Platform.BLOG}
 
 
 class Command(BaseCommand):
@@ -17,7 +20,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         add = sub.add_parser("add", help="register an account and connect it for capture")
-        add.add_argument("--platform", required=True, choices=Platform.values)
+        add.add_argument("--platform", required=True, type=lambda v: PLATFORM_ALIASES.get(v.lower(), v.lower()),
+                         choices=Platform.values, help="facebook_page (or facebook), mastodon, instagram, …")
         add.add_argument("--external-id", required=True, help="the platform's id (page id, Mastodon account id)")
         add.add_argument("--handle", required=True)
         add.add_argument("--token", required=True, help="access token (stored encrypted)")

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 
 from insyn.capture import actions
 from insyn.capture.models import Connection
@@ -15,10 +14,8 @@ class Command(BaseCommand):
         parser.add_argument("--full", action="store_true", help="the full pass that also detects removed items")
 
     def handle(self, *args, account, full, **options):
-        query = Q(account__handle=account) | Q(account__external_id=account)
-        if account.isdigit():
-            query |= Q(account__pk=int(account))
-        connection = Connection.objects.select_related("account__organisation").filter(query).first()
+        found = actions.find_account(account)
+        connection = Connection.objects.select_related("account__organisation").filter(account=found).first() if found else None
         if connection is None:
             raise CommandError(f"Inget anslutet konto heter {account!r}.")
         report = actions.poll(connection, full=full)

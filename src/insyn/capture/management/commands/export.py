@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from insyn.archive.export import write_csv, write_jsonl
 from insyn.archive.models import Item
+from insyn.capture.actions import find_account
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -36,12 +37,10 @@ class Command(BaseCommand):
     def handle(self, *args, format, account=None, since=None, until=None, output=None, **options):
         items = Item.objects.all()
         if account:
-            items = items.filter(account__handle=account)
-            if not items.exists() and not Item.objects.filter(account__handle=account).exists():
-                from insyn.registry.models import Account
-
-                if not Account.objects.filter(handle=account).exists():
-                    raise CommandError(f"Inget konto heter {account!r}.")
+            found = find_account(account)
+            if found is None:
+                raise CommandError(f"Inget konto heter {account!r}.")
+            items = items.filter(account=found)
         if since:
             items = items.filter(created_at__gte=_day(since))
         if until:
