@@ -256,11 +256,11 @@ def answer_view(request, pk: int):
                     return _done_redirect(request, case, _("Svaret var redan publicerat; inget skickades igen."))
                 return _done_redirect(request, case, _("Svaret är publicerat och ärendet är besvarat."))
     else:
-        template = request.GET.get("mall", "")
-        if not template and not case.draft_text:
+        template = request.GET.get("mall") or request.GET.get("template", "")
+        if not template and not case.draft_text and "hamta" not in request.GET:
             template = "fel_myndighet" if case.wrong_authority else ""
         text = request.GET.get("text", "")
-        if template in policy.templates:
+        if template in policy.templates and (not text or "hamta" in request.GET):
             text = replies.render(policy, template, case, authority=authority)
         elif not text:
             text = case.draft_text

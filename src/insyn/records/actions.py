@@ -26,7 +26,7 @@ from insyn.registry.policy import current_policy_version
 
 from . import numbering, permissions
 from .models import DiariumSeries, GallringDecision, LegalHold, OpenRequestItem, Registration
-from .registration import should_register, shielded_title
+from .registration import shielded_title, should_register
 from .retention import RetentionError, retention_classes
 
 MAX_COUNTERPART = 300

@@ -38,7 +38,14 @@ from django.utils import timezone
 
 from insyn.archive import search
 from insyn.archive.media import media_path
-from insyn.archive.models import Item, ItemMedia, ItemStateChange, ItemVersion, RawCapture, VersionTriage
+from insyn.archive.models import (
+    Item,
+    ItemMedia,
+    ItemStateChange,
+    ItemVersion,
+    RawCapture,
+    VersionTriage,
+)
 from insyn.eventlog import log
 from insyn.lib.hashing import sha256_hex
 from insyn.registry.models import Account, User
@@ -55,7 +62,13 @@ from .models import (
     GallringRun,
     RawSweepState,
 )
-from .retention import Period, RetentionError, items_of_class, retention_classes, with_reference_time
+from .retention import (
+    Period,
+    RetentionError,
+    items_of_class,
+    retention_classes,
+    with_reference_time,
+)
 
 logger = logging.getLogger(__name__)
 
