@@ -349,7 +349,7 @@ def _done(action: PlatformAction, result: str | None, published: Item | None) ->
     PlatformAction.objects.filter(pk=action.pk).update(
         status=PlatformAction.Status.DONE, result_platform_id=result or "", published_item=published,
         finished_at=timezone.now(), updated_at=timezone.now(), error="")
-    action.status = PlatformAction.Status.DONE
+    action.status, action.result_platform_id, action.published_item = PlatformAction.Status.DONE, result or "", published
 
 
 # ---------------------------------------------------------------- answering (R15, R16, R28)
