@@ -39,6 +39,8 @@ urlpatterns = [
     path("webhooks/facebook", capture_views.facebook_webhook, name="facebook_webhook"),
     path("konton/", views.public_accounts, name="public_accounts"),
     path("konton.json", views.public_accounts, name="public_accounts_json"),
+    path("diarium/", include("insyn.records.urls")),
+    path("gallring/", include("insyn.records.urls_gallring")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

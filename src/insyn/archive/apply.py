@@ -64,7 +64,7 @@ def apply(raw: RawCapture, normalised: Normalised) -> ApplyResult:
         for item in Item.objects.filter(account_id=account_id, platform_id__in=wanted)
     } if wanted else {}
 
-    new_items: list[Item] = []
+    new_items: list[_NewItem] = []
     pending_versions: list[tuple[Item, list[tuple[str, object]]]] = []
     changed: dict[int, Item] = {}
     state_changes: list[ItemStateChange] = []
@@ -81,10 +81,10 @@ def apply(raw: RawCapture, normalised: Normalised) -> ApplyResult:
         item = existing.get(pid)
         if item is None or item.first_raw_id is None:
             if item is None:
-                item = Item(account_id=account_id, platform_id=pid)
+                item = _NewItem(account_id, pid)
                 new_items.append(item)
                 result.created += 1
-            item.inkommen_at, item.first_raw = raw.received_at, raw
+            item.inkommen_at, item.first_raw_id = raw.received_at, raw.pk
             _set_metadata(item, n)
             item.state = n.state or Item.State.VISIBLE
             pending_versions.append((item, _texts(n)))
@@ -144,7 +144,7 @@ def apply(raw: RawCapture, normalised: Normalised) -> ApplyResult:
     result.versions = len(rows)
 
     for change in state_changes:
-        change.item_id = change.item.pk
+        change.item_id = change.target.pk
     ItemStateChange.objects.bulk_create(state_changes)
     result.state_changes = len(state_changes)
 
@@ -155,8 +155,26 @@ def apply(raw: RawCapture, normalised: Normalised) -> ApplyResult:
     _link_parents(account_id, new_items)
     _record_media(new_items, by_id)
     if pending_versions:
-        _reindex([item for item, _ in pending_versions])
+        new_pks = {i.pk for i in new_items}
+        _reindex([item for item, _ in pending_versions if item.pk in new_pks], new=True)
+        _reindex([item for item, _ in pending_versions if item.pk not in new_pks])
     return result
+
+
+class _NewItem:
+    """A new archive item before it is inserted: the columns, without a model instance's
+    cost (capture creates thousands a second)."""
+
+    __slots__ = ("pk", "id", "account_id", "platform_id", "kind", "direction", "record_type", "parent_id",
+                 "parent_platform_id", "thread_platform_id", "author_id", "author_name", "url", "created_at",
+                 "inkommen_at", "state", "state_changed_at", "text", "text_sha256", "version_count", "first_raw_id")
+
+    def __init__(self, account_id: int, platform_id: str):
+        self.pk = self.id = self.parent_id = self.created_at = self.state_changed_at = self.first_raw_id = None
+        self.account_id, self.platform_id = account_id, platform_id
+        self.kind = self.direction = self.record_type = self.parent_platform_id = self.thread_platform_id = ""
+        self.author_id = self.author_name = self.url = self.text = self.text_sha256 = ""
+        self.state, self.version_count, self.inkommen_at = Item.State.VISIBLE, 0, None
 
 
 def _insert(model, objs: list, *, returning: bool = False) -> list[int]:
@@ -230,16 +248,17 @@ def _set_metadata(item: Item, n: NormalizedItem) -> bool:
     return before != after
 
 
-def _state_change(item: Item, state: str, raw: RawCapture) -> ItemStateChange:
+def _state_change(item, state: str, raw: RawCapture) -> ItemStateChange:
     previous = item.state
-    change = ItemStateChange(item=item, state=state, previous_state=previous, seen_at=raw.received_at,
+    change = ItemStateChange(state=state, previous_state=previous, seen_at=raw.received_at,
                              source=ItemStateChange.Source.PLATFORM, raw=raw)
+    change.target = item  # its id is known only after a new item is inserted
     if item.state != Item.State.REMOVED_BY_US:
         item.state, item.state_changed_at = state, raw.received_at
     return change
 
 
-def _attach_known_parents(account_id: int, new_items: list[Item]) -> None:
+def _attach_known_parents(account_id: int, new_items: list[_NewItem]) -> None:
     """Set the parent of new items whose parent is already archived (before the insert)."""
     wanted = {i.parent_platform_id for i in new_items if i.parent_platform_id}
     if not wanted:
@@ -249,7 +268,7 @@ def _attach_known_parents(account_id: int, new_items: list[Item]) -> None:
         item.parent_id = parents.get(item.parent_platform_id)
 
 
-def _link_parents(account_id: int, new_items: list[Item]) -> None:
+def _link_parents(account_id: int, new_items: list[_NewItem]) -> None:
     """Link children to parents that arrived in the same payload or after them."""
     if not new_items:
         return
@@ -267,13 +286,13 @@ def _link_parents(account_id: int, new_items: list[Item]) -> None:
         Item.objects.filter(pk__in=children).update(parent_id=parent)
 
 
-def _record_media(new_items: list[Item], by_id: dict[str, NormalizedItem]) -> None:
+def _record_media(new_items: list[_NewItem], by_id: dict[str, NormalizedItem]) -> None:
     rows = [ItemMedia(item_id=i.pk, platform_url=m.url, platform_media_id=m.platform_id, mime_type=m.mime_type)
             for i in new_items for m in by_id[i.platform_id].media if m.url]
     ItemMedia.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-def _reindex(items: list[Item]) -> None:
+def _reindex(items: list[Item], *, new: bool = False) -> None:
     edited = [i.pk for i in items if i.version_count > 1]
     older: dict[int, list[str]] = {}
     if edited:
@@ -283,7 +302,7 @@ def _reindex(items: list[Item]) -> None:
     for item in {i.pk: i for i in items}.values():
         texts = older.get(item.pk) or [item.text]
         rows.append((item.pk, " ".join(dict.fromkeys(texts)) + " " + item.author_name, item.created_at or item.inkommen_at))
-    search.index_items(rows)
+    search.index_items(rows, new=new)
 
 
 def reset_account(account_id: int) -> None:

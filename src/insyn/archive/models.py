@@ -111,7 +111,8 @@ class Item(models.Model):
     objects = ItemQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        # No default ordering: on a table of millions it makes every internal lookup sort (and
+        # makes SQLite pick the date index over the unique one). Lists order explicitly.
         constraints = [models.UniqueConstraint(fields=["account", "platform_id"], name="item_unique_platform_id")]
         indexes = [
             models.Index(fields=["account", "created_at"]),

@@ -104,13 +104,13 @@ def drop_index_tables(conn) -> None:
         cursor.execute("DROP TABLE IF EXISTS archive_search" if conn.vendor == "sqlite" else "DROP TABLE IF EXISTS archive_search_pg")
 
 
-def index_items(rows: Iterable[tuple[int, str, datetime | None]]) -> None:
+def index_items(rows: Iterable[tuple[int, str, datetime | None]], *, new: bool = False) -> None:
     """(Re)index items: ``rows`` are (item id, all text to index: versions and author, the
-    item's time for date filters)."""
+    item's time for date filters). ``new``: none of them is in the index yet."""
     rows = list(rows)
     if not rows:
         return
-    ids = [r[0] for r in rows]
+    ids = [] if new else [r[0] for r in rows]
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             for start in range(0, len(ids), 500):

@@ -123,6 +123,12 @@ def process_raw(raw_id: int) -> str:
         raw = RawCapture.objects.select_for_update(of=("self",)).select_related("account").filter(pk=raw_id).first()
         if raw is None or raw.status != RawCapture.Status.PENDING:
             return raw.status if raw else "missing"
+        return _process(raw)
+
+
+def _process(raw: RawCapture) -> str:
+    """Apply a pending raw capture the caller holds (locked, or created in this transaction)."""
+    with transaction.atomic():
         if raw.account_id is None:
             return _quarantine(raw, raw.error or "no account matches this payload")
         try:
@@ -159,7 +165,8 @@ def capture_page(account: Account, page: FetchedPage, *, source: str = RawCaptur
         if after_store is not None:
             after_store()
         try:
-            process_raw(raw.pk)
+            # The row was created in this transaction: no other worker can see it yet.
+            _process(raw)
         except Exception:  # noqa: BLE001 - any bug here must not lose the page; the sweep retries
             logger.exception("processing raw capture %s failed; left pending", raw.pk)
     return raw

@@ -35,19 +35,15 @@ def restricted_ids(item_ids: Iterable[int]) -> set[int]:
 
 
 def can_read_restricted(user: User, restriction: Restriction) -> bool:
-    """Registrators (of the unit's subtree or of the account's authority) and the handläggare
-    assigned to the registration. Nobody else: not samordnare, not the communicators."""
+    """The registrators of the account's authority and the handläggare assigned to the
+    registration (as ``records.permissions.can_read_protected``). Nobody else: not samordnare,
+    not the communicators."""
     if not getattr(user, "is_authenticated", False):
         return False
     if restriction.handler_id is not None and restriction.handler_id == user.pk:
         return True
-    account = restriction.item.account
-    for membership in user.memberships_cached():
-        if membership.role != Role.REGISTRATOR:
-            continue
-        if account.unit.path.startswith(membership.unit.path) or membership.unit.authority_id == account.authority_id:
-            return True
-    return False
+    authority_id = restriction.item.account.authority_id
+    return any(m.role == Role.REGISTRATOR and m.unit.authority_id == authority_id for m in user.memberships_cached())
 
 
 def record_read(user: User, restriction: Restriction, *, where: str) -> None:

@@ -558,6 +558,21 @@ def _register_document():
     return register_document
 
 
+def _precheck_registration(actor: User, case: Case, *, handler: User | None, sekretess: bool,
+                           osl_reference: str) -> None:
+    """What the diarium would refuse, checked before anything is removed from the platform."""
+    from insyn.records import permissions as records_permissions
+
+    authority = case.account.authority
+    if not records_permissions.can_register(actor, authority, case.item):
+        raise ValidationError(_("Du kan inte registrera handlingar hos %(authority)s. Be en registrator eller en "
+                                "kommunikatör för kontot.") % {"authority": authority.name})
+    if sekretess and not osl_reference.strip():
+        raise ValidationError({"osl_reference": _("Ange vilken sekretessbestämmelse som gäller (t.ex. OSL 26 kap. 1 §).")})
+    if handler is not None and not (handler.is_active and records_permissions.works_for(handler, authority)):
+        raise ValidationError({"handler": _("Handläggaren har ingen roll hos %(authority)s.") % {"authority": authority.name}})
+
+
 def move_to_diarium(actor: User, case: Case, *, removal: str, subject: str, key: str, sekretess: bool = True,
                     osl_reference: str = "", legal_basis: str = "kanslig_information", handler: User | None = None,
                     answer_text: str = "") -> Outcome:
@@ -582,8 +597,7 @@ def move_to_diarium(actor: User, case: Case, *, removal: str, subject: str, key:
         if not subject:
             raise ValidationError({"subject": _("Skriv en ärendemening för registreringen.")})
         basis = _check_basis(legal_basis)
-        if handler is not None and not handler.is_active:
-            raise ValidationError({"handler": _("Handläggaren är inte aktiv.")})
+        _precheck_registration(actor, case, handler=handler, sekretess=sekretess, osl_reference=osl_reference)
         if answer_text:
             answer_text = _check_text(answer_text, field_name="answer_text", allow=("diarienummer",))
         if removal != "none":

@@ -531,7 +531,9 @@ def supervise_view(request, pk: int):
         start = form.cleaned_data.get("items_from") if hasattr(form, "cleaned_data") else None
         end = form.cleaned_data.get("items_to") if hasattr(form, "cleaned_data") else None
     else:
-        start = last.items_to if last else account.created_at
+        first = (Item.objects.filter(account=account, direction=Item.Direction.INKOMMEN)
+                 .order_by("inkommen_at").values_list("inkommen_at", flat=True).first())
+        start = last.items_to if last else min(filter(None, [account.created_at, first]))
         end = now
         form = SupervisionForm(initial={"items_from": timezone.localtime(start), "items_to": timezone.localtime(end)})
     items = []

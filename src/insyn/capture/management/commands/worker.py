@@ -11,6 +11,8 @@ from django.db import close_old_connections
 from insyn.archive.media import fetch_pending_media
 from insyn.archive.triage_step import triage_pending
 from insyn.capture import actions
+from insyn.inbox.tasks import worker_step as inbox_step
+from insyn.records.tasks import schedule_due_gallring
 
 
 class Command(BaseCommand):
@@ -47,7 +49,9 @@ class Command(BaseCommand):
             tasks.run()
             swept = actions.process_pending(limit=500)
             swept += triage_pending()
+            swept += inbox_step()  # cases for what triage found; reminders, escalation
             swept += fetch_pending_media()
+            swept += schedule_due_gallring()
             if once:
                 break
             if not claimed and not swept:
