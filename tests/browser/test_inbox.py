@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.browser.conftest import assert_accessible, log_in
-from tests.inbox.conftest import fb_case
+from tests.inbox.conftest import fast_http, fb_case, sim  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,7 +72,7 @@ def test_answer_forward_moderate_and_move_to_the_diarium(page, axe, world, sim, 
     log_in(page, "handlaggare")
     page.goto(f"/inkorg/{forwarded.pk}/")
     assert_accessible(axe, page)
-    page.get_by_label("Utkast till svar").fill("Hej Per! Ett attefallshus kräver en anmälan, inte bygglov.")
+    page.get_by_role("textbox", name="Utkast till svar").fill("Hej Per! Ett attefallshus kräver en anmälan, inte bygglov.")
     page.get_by_role("button", name="Spara utkastet").click()
     assert page.get_by_text("Utkastet är sparat").is_visible()
     assert_accessible(axe, page)

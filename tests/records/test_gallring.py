@@ -305,11 +305,19 @@ def test_one_run_at_a_time(world, archive, arkivarie, decision):
     GallringRun.objects.filter(pk=first.pk).update(status="running", lease_until=datetime.now(UTC) + timedelta(minutes=5))
     with pytest.raises(gallring.GallringRefused, match="pågår"):
         gallring.execute_gallring(second)
-    assert _texts()["c1"]
+    assert _texts()["c1"] and GallringRun.objects.get(pk=second.pk).status == "failed"
     # A run whose lease ran out (its process died) is abandoned, and the next one proceeds.
     GallringRun.objects.filter(pk=first.pk).update(lease_until=datetime.now(UTC) - timedelta(minutes=1))
-    assert gallring.execute_gallring(second).status == "finished"
+    assert gallring.execute_gallring(gallring.start_gallring(arkivarie)).status == "finished"
     assert GallringRun.objects.get(pk=first.pk).status == "abandoned"
+
+
+def test_a_decision_revoked_after_ordering_stops_the_run(world, archive, arkivarie, decision):
+    run = gallring.start_gallring(arkivarie)
+    actions.revoke_gallring_decision(arkivarie, decision, reason="Fel beslut")
+    with pytest.raises(gallring.GallringRefused):
+        gallring.execute_gallring(run)
+    assert _texts()["c1"] and GallringRun.objects.get(pk=run.pk).status == "failed"
 
 
 def test_the_chain_still_verifies_and_holds_no_content_after_gallring(world, archive, arkivarie, decision):

@@ -214,3 +214,20 @@ def test_shielded_title_never_carries_the_subject(world, fb_account):
     item = Item.objects.get(platform_id="c1")
     assert shielded_title(item, "OSL 21 kap. 1 §") == "Kommentar via Facebook – sekretess enligt OSL 21 kap. 1 §"
     assert shielded_title(None, "OSL 21 kap. 1 §") == "Handling – sekretess enligt OSL 21 kap. 1 §"
+
+
+def test_the_content_rule_for_other_pages(world, fb_account):
+    from insyn.records import access
+
+    feed(fb_account, normalized("m1", "Hemligt", kind="message", thread="t1"), normalized("c1", "Öppet"))
+    secret_item, open_item = Item.objects.get(platform_id="m1"), Item.objects.get(platform_id="c1")
+    reg = _register(world, item=secret_item, sekretess=True, osl_reference="OSL 21 kap. 1 §")
+    assert access.secret_item_ids([secret_item.pk, open_item.pk]) == {secret_item.pk}
+    assert access.can_read_content(world.kom_a, open_item)
+    assert not access.can_read_content(world.kom_a, secret_item)
+    assert not access.content_allowed(world.samordnare, secret_item, where="archive_item")
+    assert not Event.objects.filter(kind="records.protected_read").exists()
+    actions.assign_handler(world.registrator, reg, world.handlaggare)
+    assert access.content_allowed(world.handlaggare, secret_item, where="archive_item")
+    assert Event.objects.get(kind="records.protected_read").data["what"] == "content:archive_item"
+    assert access.raw_secret_registration(secret_item.first_raw) == reg

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from insyn.archive.models import Item, ItemVersion, VersionTriage
-from insyn.registry.models import Account, Organisation, Unit, User, _path_filter
+from insyn.registry.models import Account, Organisation, Unit, User
 
 # The triage contract's topics, with the names people see.
 TOPICS: dict[str, str] = {
@@ -91,12 +91,11 @@ class CaseQuerySet(models.QuerySet):
             return self.none()
         if user.is_samordnare:
             return self
-        paths = user.unit_paths()
-        return self.filter(
-            _path_filter(paths, "account__unit__path")
-            | Q(assignee=user)
-            | (_path_filter(paths, "forwarded_to_unit__path") if paths else Q(pk__in=[]))
-        )
+        # Subqueries rather than joins to the unit paths: the database resolves the (few)
+        # visible accounts and units once, and the case rows are filtered by id.
+        accounts = Account.objects.visible_to(user).values("pk")
+        units = Unit.objects.visible_to(user).values("pk")
+        return self.filter(Q(account_id__in=accounts) | Q(assignee=user) | Q(forwarded_to_unit_id__in=units))
 
     def open(self) -> CaseQuerySet:
         return self.filter(state__in=OPEN_STATES)

@@ -11,8 +11,9 @@ Invariants:
    after locking the batch's accounts, the lock hold and request actions also take.
 4. Each batch is one transaction: emptying the items' text, author, every version's text,
    moderators' free-text reasons and triage evidence, removing their search index rows,
-   marking them ``DisposedItem``, and the batch's disposal log entry with its chain event
-   commit together or not at all. A crash loses at most the batch in progress.
+   other apps' copies (``signals.item_content_disposed``), marking them ``DisposedItem``,
+   and the batch's disposal log entry with its chain event commit together or not at all.
+   A crash loses at most the batch in progress.
 5. A media file is deleted only after the batch that released it has committed, and only
    when no kept item refers to it; a crash in between leaves a file the next run deletes.
 6. A raw capture's body is emptied only when every item it carries (read again with its
@@ -69,6 +70,7 @@ from .retention import (
     retention_classes,
     with_reference_time,
 )
+from .signals import item_content_disposed
 
 logger = logging.getLogger(__name__)
 
@@ -240,7 +242,10 @@ def _claim(run: GallringRun, now: datetime) -> None:
                 claimed = GallringRun.objects.filter(pk=run.pk, status=GallringRun.Status.QUEUED).update(
                     status=GallringRun.Status.RUNNING, started_at=now, lease_until=now + LEASE)
         except IntegrityError:
-            raise GallringRefused("En annan gallring pågår; försök igen när den är klar.") from None
+            reason = "En annan gallring pågår; beställ en ny körning när den är klar."
+            GallringRun.objects.filter(pk=run.pk, status=GallringRun.Status.QUEUED).update(
+                status=GallringRun.Status.FAILED, finished_at=now, error=reason)
+            raise GallringRefused(reason) from None
         if not claimed:
             raise GallringRefused("Körningen är redan startad eller avslutad.")
 
@@ -279,6 +284,9 @@ def execute_gallring(run: GallringRun, *, batch_size: int = BATCH_SIZE, now: dat
         plan = make_plan(decision_ids=list(run.decisions.values_list("pk", flat=True)), classes=run.classes or None,
                          now=now)
         totals.skipped = [list(s) for s in plan.skipped]
+        if not plan.classes:
+            # The decisions it was ordered under were revoked (or the policy changed) meanwhile.
+            raise GallringRefused("Inget gällande gallringsbeslut omfattar längre något handlingsslag som gallras.")
         with transaction.atomic():
             log.append("records.gallring_started", actor=_actor(run), obj=run, data={
                 "run": str(run.run_id), "plan": [cp.as_dict() for cp in plan.classes], "skipped": totals.skipped})
@@ -286,13 +294,13 @@ def execute_gallring(run: GallringRun, *, batch_size: int = BATCH_SIZE, now: dat
         batch_no = 0
         for cp in plan.classes:
             for source in (candidates, residue):
-                tried: set[int] = set()
+                cursor = 0     # by id, so an item a batch leaves (held meanwhile) is not picked again
                 while True:
-                    ids = [pk for pk in source(cp).exclude(protected_filter()).exclude(pk__in=tried)
-                           .order_by("pk").values_list("pk", flat=True)[:batch_size]]
+                    ids = list(source(cp).exclude(protected_filter()).filter(pk__gt=cursor)
+                               .order_by("pk").values_list("pk", flat=True)[:batch_size])
                     if not ids:
                         break
-                    tried.update(ids)
+                    cursor = ids[-1]
                     batch_no += 1
                     done = _dispose_batch(run, cp, ids, batch_no, residue=source is residue)
                     accounts.update(done.pop("accounts"))
@@ -359,6 +367,7 @@ def _dispose_batch(run: GallringRun, cp: ClassPlan, ids: list[int], batch_no: in
                 DisposedItem(item_id=pk, run=run, record_class=cp.key, decision=cp.decision, reference_time=t,
                              disposed_at=disposed_at) for pk, _acc, t in found])
         search.unindex_items(ids)
+        item_content_disposed.send(sender=GallringRun, run=run, item_ids=ids, record_class=cp.key)
         released = _release_media(run, ids, disposed_at)
         result["media_files"] = len(released)
         times = [t for _pk, _acc, t in found if t is not None]
@@ -417,32 +426,43 @@ def _accounts_with_disposals() -> set[int]:
     return set(DisposedItem.objects.values_list("item__account_id", flat=True).distinct())
 
 
-def _sweep_raws(run: GallringRun, account_ids: set[int], batch_size: int = RAW_BATCH_SIZE) -> tuple[int, int, int]:
-    """Empty the bodies of raw captures whose every item has been disposed of (invariant 6).
+def _sweep_start(account_id: int, state: RawSweepState) -> tuple[int, int]:
+    """Where to start reading an account's raw log, and the newest disposal mark seen.
 
-    An account's raw log is read again only when it has disposed items it had not when it
-    was last swept; otherwise only captures that arrived since are read.
+    A page can carry an item only if it arrived at or after the item's first capture, so only
+    pages from the earliest first capture among items disposed of since the last sweep can
+    have become emptiable; before that, only pages that arrived since the last sweep are new.
     """
+    fresh = DisposedItem.objects.filter(item__account_id=account_id, pk__gt=state.last_disposed_id)
+    newest = fresh.aggregate(m=Max("pk"))["m"]
+    if newest is None:
+        return state.last_raw_id, state.last_disposed_id
+    firsts = fresh.aggregate(first=Min("item__first_raw_id"), version=Min("item__versions__raw_id"))
+    known = [v for v in firsts.values() if v is not None]
+    start = min(known) - 1 if known else 0
+    return min(start, state.last_raw_id), newest
+
+
+def _sweep_raws(run: GallringRun, account_ids: set[int], batch_size: int = RAW_BATCH_SIZE) -> tuple[int, int, int]:
+    """Empty the bodies of raw captures whose every item has been disposed of (invariant 6)."""
     from insyn.capture.actions import normalise_raw
     from insyn.capture.platforms.base import MalformedPayload
 
     cleared = size = kept = 0
     for account_id in sorted(account_ids):
         state, _ = RawSweepState.objects.get_or_create(account_id=account_id)
-        disposed_now = DisposedItem.objects.filter(item__account_id=account_id).count()
-        start = state.last_raw_id if disposed_now == state.disposed_count else 0
+        start, newest_disposal = _sweep_start(account_id, state)
         raws = (RawCapture.objects.filter(account_id=account_id, id__gt=start, status=RawCapture.Status.PROCESSED)
                 .exclude(source=RawCapture.Source.FULL_PASS).filter(disposal__isnull=True))
         raw_ids = list(raws.order_by("id").values_list("id", flat=True))
-        last_id = max(raw_ids, default=start)
-        if raw_ids:
-            disposed_pids = set(DisposedItem.objects.filter(item__account_id=account_id)
-                                .values_list("item__platform_id", flat=True))
+        last_id = max(raw_ids[-1] if raw_ids else 0, state.last_raw_id)
+        disposed_pids = set(DisposedItem.objects.filter(item__account_id=account_id)
+                            .values_list("item__platform_id", flat=True)) if raw_ids else set()
         for begin in range(0, len(raw_ids), batch_size):
             chunk = raw_ids[begin:begin + batch_size]
             with transaction.atomic():
                 Account.objects.select_for_update().filter(pk=account_id).exists()
-                empty, sizes = [], 0
+                empty = []
                 for raw in RawCapture.objects.filter(pk__in=chunk).select_related("account"):
                     try:
                         normalised = normalise_raw(raw)
@@ -467,7 +487,7 @@ def _sweep_raws(run: GallringRun, account_ids: set[int], batch_size: int = RAW_B
                     cleared += len(empty)
                     size += sizes
             _renew(run)
-        RawSweepState.objects.filter(pk=state.pk).update(disposed_count=disposed_now, last_raw_id=last_id)
+        RawSweepState.objects.filter(pk=state.pk).update(last_disposed_id=newest_disposal, last_raw_id=last_id)
     return cleared, size, kept
 
 

@@ -252,8 +252,8 @@ class RawSweepState(models.Model):
     """How far gallring has checked an account's raw captures (so unchanged ones are not re-read)."""
 
     account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="+")
-    disposed_count = models.PositiveIntegerField(default=0)
-    last_raw_id = models.BigIntegerField(default=0)
+    last_disposed_id = models.BigIntegerField(default=0)   # newest DisposedItem the sweep has seen
+    last_raw_id = models.BigIntegerField(default=0)        # newest raw capture the sweep has read
 
 
 # ---------------------------------------------------------------- holds

@@ -26,7 +26,15 @@ from insyn.registry.policy import current_policy
 
 from . import actions, gallring, permissions
 from .adapters import ADAPTERS, get_adapter
-from .forms import DecisionForm, FindItemForm, HandlerForm, HoldForm, ReasonForm, RegisterItemForm, RunForm
+from .forms import (
+    DecisionForm,
+    FindItemForm,
+    HandlerForm,
+    HoldForm,
+    ReasonForm,
+    RegisterItemForm,
+    RunForm,
+)
 from .holds import protection_reasons
 from .models import DisposalLogEntry, GallringDecision, GallringRun, LegalHold, Registration
 from .registration import SEKRETESS_HINTS, registration_advice

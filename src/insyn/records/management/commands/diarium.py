@@ -35,9 +35,10 @@ class Command(BaseCommand):
         series.add_argument("--pad", type=int, default=0, help="zero-pad the running number to this many digits")
 
     def handle(self, *args, action, **options):
-        authority = Authority.objects.filter(diarium_prefix=options["authority"]).first()
+        prefix = options.pop("authority")
+        authority = Authority.objects.filter(diarium_prefix=prefix).first()
         if authority is None:
-            raise CommandError(f"Ingen myndighet med diarieprefixet {options['authority']!r}.")
+            raise CommandError(f"Ingen myndighet med diarieprefixet {prefix!r}.")
         if action == "series":
             try:
                 series = actions.configure_series(None, authority, year=options["year"],
