@@ -112,16 +112,21 @@ def build(n_items: int, n_cases: int, rng: random.Random):
     return kom, boss, accounts
 
 
-def measure(client, url: str, headers: dict | None = None) -> tuple[float, float]:
+def measure(client, url: str, headers: dict | None = None) -> dict[str, float]:
+    """Wall time and CPU time per request, p50 and p95. The database (SQLite) runs in this
+    process, so CPU time is the server's work without waiting for other load on the machine;
+    on PostgreSQL it leaves out the database server's share, so both are printed."""
     client.get(url, headers=headers or {})  # warm up
-    timings = []
+    wall, cpu = [], []
     for _ in range(REQUESTS):
-        t = time.perf_counter()
+        w, c = time.perf_counter(), time.process_time()
         response = client.get(url, headers=headers or {})
-        timings.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
+        wall.append((time.perf_counter() - w) * 1000)
         assert response.status_code == 200, (url, response.status_code)
-    timings.sort()
-    return statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
+    wall.sort(), cpu.sort()
+    p95 = int(len(wall) * 0.95) - 1
+    return {"p50": statistics.median(wall), "p95": wall[p95], "cpu_p50": statistics.median(cpu), "cpu_p95": cpu[p95]}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -140,10 +145,7 @@ def main(argv: list[str] | None = None) -> dict:
     started = time.perf_counter()
     kom, boss, accounts = build(n_items, n_cases, rng)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ANALYZE")
-        else:
-            cursor.execute("ANALYZE")
+        cursor.execute("ANALYZE")
     print(f"built {n_items:,} items and {n_cases:,} open cases in {time.perf_counter() - started:.0f} s "
           f"({connection.vendor})")
     results = {}
@@ -157,9 +159,10 @@ def main(argv: list[str] | None = None) -> dict:
             ("account filter", f"/inkorg/?konto={accounts[3].pk}", None),
             ("page 50", "/inkorg/?sida=50", None),
         ):
-            p50, p95 = measure(client, url, headers)
-            results[f"{who}: {name}"] = (p50, p95)
-            print(f"inbox {who}, {name}: p50 {p50:.1f} ms, p95 {p95:.1f} ms (target p95 ≤ 150 ms)", flush=True)
+            m = measure(client, url, headers)
+            results[f"{who}: {name}"] = m
+            print(f"inbox {who}, {name}: wall p50 {m['p50']:.1f} ms, p95 {m['p95']:.1f} ms; "
+                  f"cpu p50 {m['cpu_p50']:.1f} ms, p95 {m['cpu_p95']:.1f} ms (target p95 ≤ 150 ms)", flush=True)
     return {"items": n_items, "cases": n_cases, "results": results}
 
 

@@ -8,7 +8,12 @@ import re
 import pytest
 
 from tests.browser.conftest import assert_accessible, log_in
-from tests.inbox.conftest import fast_http, fb_case, sim  # noqa: F401 (fixtures)
+from tests.inbox import conftest as inbox_fixtures
+from tests.inbox.conftest import fb_case
+
+# The simulator and the fast platform seam, shared with tests/inbox.
+sim = inbox_fixtures.sim
+fast_http = inbox_fixtures.fast_http
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

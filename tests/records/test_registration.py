@@ -231,3 +231,7 @@ def test_the_content_rule_for_other_pages(world, fb_account):
     assert access.content_allowed(world.handlaggare, secret_item, where="archive_item")
     assert Event.objects.get(kind="records.protected_read").data["what"] == "content:archive_item"
     assert access.raw_secret_registration(secret_item.first_raw) == reg
+    visible = set(Item.objects.exclude(pk__in=access.unreadable_items(world.kom_a)).values_list("platform_id", flat=True))
+    assert visible == {"c1"}
+    for user in (world.registrator, world.handlaggare):
+        assert Item.objects.exclude(pk__in=access.unreadable_items(user)).count() == 2

@@ -199,3 +199,38 @@ def test_user_text_is_escaped(world, fb_account):
                       (world.registrator, f"/diarium/{reg.pk}/skyddat/"), (world.registrator, f"/diarium/registrera/{item.pk}/")):
         page = _get(user, url).content.decode()
         assert "<script>alert" not in page and "<img src=x" not in page and "<b>Elak" not in page, url
+
+
+def test_the_register_list_does_not_grow_queries_with_its_rows(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def register(n):
+        for i in range(n):
+            actions.register_document(world.registrator, authority=world.ks, received_or_drawn_up=date(2026, 3, 2),
+                                      counterpart=f"Person {i}", subject=f"Ärende {i}", sekretess=False)
+
+    client = login(Client(), world.kom_a)
+    register(2)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/diarium/", {"authority": world.ks.pk})
+    register(20)
+    with CaptureQueriesContext(connection) as many:
+        client.get("/diarium/", {"authority": world.ks.pk})
+    assert len(many) == len(few)
+
+
+def test_items_that_should_be_registered_are_suggested(world, fb_account):
+    from insyn.archive.models import ItemVersion, VersionTriage
+
+    feed(fb_account, normalized("c1", "Om min sons LVU-placering"), normalized("c2", "Fin park"),
+         when=datetime.now(UTC))
+    for pid, sensitive in (("c1", ["socialtjanst_arende", "barn"]), ("c2", [])):
+        VersionTriage.objects.create(version=ItemVersion.objects.get(item__platform_id=pid), model_version="t",
+                                     needs_answer=False, topic="socialtjanst", sensitive=sensitive)
+    page = _get(world.registrator, "/diarium/registrera/").content.decode()
+    c1, c2 = Item.objects.get(platform_id="c1"), Item.objects.get(platform_id="c2")
+    assert f"/diarium/registrera/{c1.pk}/" in page and f"/diarium/registrera/{c2.pk}/" not in page
+    assert "möjlig sekretess: socialtjanst_arende" in page and "LVU" not in page   # no content in the list
+    form = _get(world.registrator, f"/diarium/registrera/{c1.pk}/").content.decode()
+    assert 'value="OSL 26 kap. 1 §"' in form and "checked" in form

@@ -65,6 +65,17 @@ def content_allowed(user: User, item: Item, *, where: str) -> bool:
     return True
 
 
+def unreadable_items(user: User):
+    """Ids (a subquery) of the restricted items whose content ``user`` may not read: exclude
+    them from lists and search results, so that not even a match reveals their words."""
+    authorities = [m.unit.authority_id for m in user.memberships_cached() if m.role == Role.REGISTRATOR] \
+        if getattr(user, "is_authenticated", False) else []
+    restrictions = Restriction.objects.exclude(item__account__authority_id__in=authorities)
+    if getattr(user, "pk", None):
+        restrictions = restrictions.exclude(handler_id=user.pk)
+    return restrictions.values("item_id")
+
+
 def raw_is_restricted(raw: RawCapture) -> Restriction | None:
     """A raw payload holding a restricted item's content is itself restricted."""
     return (Restriction.objects.select_related("item__account__unit")

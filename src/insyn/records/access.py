@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from insyn.archive.models import Item, RawCapture
-from insyn.registry.models import User
+from insyn.registry.models import Role, User
 
 from . import actions, permissions
 from .models import Registration
@@ -30,6 +30,16 @@ def secret_item_ids(item_ids: Iterable[int]) -> set[int]:
     if not ids:
         return set()
     return set(Registration.objects.filter(item_id__in=ids, sekretess=True).values_list("item_id", flat=True))
+
+
+def unreadable_items(user: User):
+    """Ids (a subquery) of the secret items whose content ``user`` may not read: exclude them
+    from lists and search results, so that not even a match reveals their words."""
+    secret = Registration.objects.filter(sekretess=True, item__isnull=False)
+    if getattr(user, "is_authenticated", False):
+        authorities = [m.unit.authority_id for m in user.memberships_cached() if m.role == Role.REGISTRATOR]
+        secret = secret.exclude(authority_id__in=authorities).exclude(handler_id=user.pk)
+    return secret.values("item_id")
 
 
 def can_read_content(user: User, item: Item) -> bool:

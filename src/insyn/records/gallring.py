@@ -232,6 +232,7 @@ def start_gallring(actor: User | None, *, decision_ids=None, classes=None, sched
 
 
 def _claim(run: GallringRun, now: datetime) -> None:
+    busy = False
     with transaction.atomic():
         for stale in GallringRun.objects.filter(status=GallringRun.Status.RUNNING, lease_until__lt=now):
             GallringRun.objects.filter(pk=stale.pk).update(status=GallringRun.Status.ABANDONED, finished_at=now,
@@ -242,12 +243,14 @@ def _claim(run: GallringRun, now: datetime) -> None:
                 claimed = GallringRun.objects.filter(pk=run.pk, status=GallringRun.Status.QUEUED).update(
                     status=GallringRun.Status.RUNNING, started_at=now, lease_until=now + LEASE)
         except IntegrityError:
-            reason = "En annan gallring pågår; beställ en ny körning när den är klar."
-            GallringRun.objects.filter(pk=run.pk, status=GallringRun.Status.QUEUED).update(
-                status=GallringRun.Status.FAILED, finished_at=now, error=reason)
-            raise GallringRefused(reason) from None
-        if not claimed:
-            raise GallringRefused("Körningen är redan startad eller avslutad.")
+            busy, claimed = True, 0
+    if busy:
+        reason = "En annan gallring pågår; beställ en ny körning när den är klar."
+        GallringRun.objects.filter(pk=run.pk, status=GallringRun.Status.QUEUED).update(
+            status=GallringRun.Status.FAILED, finished_at=now, error=reason)
+        raise GallringRefused(reason)
+    if not claimed:
+        raise GallringRefused("Körningen är redan startad eller avslutad.")
 
 
 def _renew(run: GallringRun) -> None:
