@@ -98,3 +98,9 @@ def test_reading_a_raw_payload_is_logged(world, archive):
     response = login(Client(), world.kom_a).get(f"/arkiv/radata/{item.first_raw_id}/")
     assert response.status_code == 200
     assert Event.objects.filter(kind="archive.raw_read", actor=world.kom_a).count() == 1
+
+
+def test_authority_filter(world, archive):
+    client = login(Client(), world.samordnare)
+    only_sn = client.get("/arkiv/", {"authority": world.sn.pk}).content.decode()
+    assert "IFO-sidan" in only_sn and "Nu öppnar det nya badhuset" not in only_sn

@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 
 from insyn.eventlog import log
 from insyn.registry import permissions
-from insyn.registry.models import Account
+from insyn.registry.models import Account, Authority
 
 from . import search
 from .models import Item, RawCapture
@@ -41,7 +41,10 @@ def _date(value: str, end: bool = False) -> datetime | None:
 def search_view(request):
     accounts = Account.objects.visible_to(request.user).order_by("name")
     q = request.GET.get("q", "").strip()[:500]
-    f = {k: request.GET.get(k, "") for k in ("account", "kind", "state", "record_type", "direction", "author", "since", "until", "order")}
+    f = {k: request.GET.get(k, "") for k in ("account", "authority", "kind", "state", "record_type", "direction", "author",
+                                             "since", "until", "order")}
+    if f["authority"].isdigit():
+        accounts = accounts.filter(authority_id=int(f["authority"]))
     items = Item.objects.filter(account__in=accounts)
     if f["account"].isdigit():
         items = items.filter(account_id=int(f["account"]))
@@ -74,6 +77,7 @@ def search_view(request):
         results = list(page.object_list)
     context = {
         "q": q, "f": f, "accounts": accounts, "results": results, "page": page, "errors": errors,
+        "authorities": Authority.objects.filter(accounts__in=Account.objects.visible_to(request.user)).distinct(),
         "kinds": Item.Kind.choices, "states": Item.State.choices, "record_types": Item.RecordType.choices,
         "directions": Item.Direction.choices,
     }
