@@ -26,6 +26,19 @@ from . import search
 from .models import Item, ItemMedia, ItemStateChange, ItemVersion, RawCapture
 
 
+# Predicates (account id, platform ids) -> platform ids whose content must never be written
+# again: records/ registers one for items whose content gallring removed. Kept as a plain
+# list so archive imports nothing from the apps built on it.
+CONTENT_FROZEN: list = []
+
+
+def frozen_ids(account_id: int, platform_ids: set[str]) -> set[str]:
+    frozen: set[str] = set()
+    for predicate in CONTENT_FROZEN:
+        frozen |= predicate(account_id, platform_ids)
+    return frozen
+
+
 @dataclass
 class ApplyResult:
     created: int = 0
@@ -58,6 +71,9 @@ def apply(raw: RawCapture, normalised: Normalised) -> ApplyResult:
     by_id: dict[str, NormalizedItem] = {}
     for n in normalised.items:
         by_id[n.platform_id] = n  # the last mention in a payload wins (webhook batches)
+    # Items whose content was disposed of under a gallring decision get no content back.
+    for pid in frozen_ids(account_id, set(by_id)):
+        del by_id[pid]
     wanted = set(by_id) | {s.platform_id for s in normalised.signals}
     existing = {
         item.platform_id: item

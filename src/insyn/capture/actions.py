@@ -145,7 +145,9 @@ def _process(raw: RawCapture) -> str:
 def _quarantine(raw: RawCapture, reason: str) -> str:
     raw.status, raw.error, raw.processed_at = RawCapture.Status.QUARANTINED, reason[:2000], timezone.now()
     raw.save(update_fields=["status", "error", "processed_at"])
-    log.append("capture.quarantined", obj=raw, data={"reason": reason[:500]})
+    # The chain gets a hash of the reason, not the reason: a parser's message may quote the
+    # payload, and the chain is never gallrad.
+    log.append("capture.quarantined", obj=raw, data={"reason_sha256": sha256_hex(reason)})
     logger.warning("raw capture %s quarantined: %s", raw.pk, reason)
     return raw.status
 

@@ -500,6 +500,14 @@ def disposed_platform_ids(account_id: int) -> set[str]:
     return set(DisposedItem.objects.filter(item__account_id=account_id).values_list("item__platform_id", flat=True))
 
 
+def disposed_among(account_id: int, platform_ids: set[str]) -> set[str]:
+    """Which of these platform ids of an account were disposed of (capture's frozen check)."""
+    if not platform_ids:
+        return set()
+    return set(DisposedItem.objects.filter(item__account_id=account_id, item__platform_id__in=list(platform_ids))
+               .values_list("item__platform_id", flat=True))
+
+
 def is_disposed(item: Item) -> bool:
     return DisposedItem.objects.filter(item_id=item.pk).exists()
 
