@@ -104,3 +104,27 @@ def test_authority_filter(world, archive):
     client = login(Client(), world.samordnare)
     only_sn = client.get("/arkiv/", {"authority": world.sn.pk}).content.decode()
     assert "IFO-sidan" in only_sn and "Nu öppnar det nya badhuset" not in only_sn
+
+
+def test_secret_items_are_shown_only_to_registrators_and_the_handler(world, archive):
+    from datetime import date
+
+    from insyn.records.actions import register_document
+
+    item = Item.objects.get(platform_id="c1")
+    registration = register_document(world.registrator, authority=world.ks, item=item, received_or_drawn_up=date(2026, 10, 5),
+                                     counterpart="Maja Ek", subject="Fråga om eget ärende", sekretess=True,
+                                     osl_reference="OSL 26 kap. 1 §")
+    kom = login(Client(), world.kom_a)
+    response = kom.get(f"/arkiv/{item.pk}/")
+    assert response.status_code == 403 and "simskolan" not in response.content.decode()
+    assert registration.diarienummer in response.content.decode()
+    assert "simskolan för barn" not in kom.get("/arkiv/", {"q": "simskolan"}).content.decode()
+    assert kom.get(f"/arkiv/radata/{item.first_raw_id}/").status_code == 403
+    # The thread around it no longer shows its words either.
+    root = Item.objects.get(platform_id="p1")
+    assert "simskolan för barn" not in kom.get(f"/arkiv/{root.pk}/").content.decode()
+    before = Event.objects.count()
+    content = login(Client(), world.registrator).get(f"/arkiv/{item.pk}/").content.decode()
+    assert "simskolan för barn" in content
+    assert Event.objects.count() > before  # the registrator's read is chained

@@ -11,12 +11,15 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from insyn.eventlog import log
+from insyn.records import access
+from insyn.records import permissions as record_permissions
 from insyn.registry import permissions
 from insyn.registry.models import Account, Authority
 
@@ -45,7 +48,9 @@ def search_view(request):
                                              "since", "until", "order")}
     if f["authority"].isdigit():
         accounts = accounts.filter(authority_id=int(f["authority"]))
-    items = Item.objects.filter(account__in=accounts)
+    # Secret items (registered with sekretess) are left out for those who may not read them,
+    # so that not even a search hit reveals their words.
+    items = Item.objects.filter(account__in=accounts).exclude(pk__in=access.unreadable_items(request.user))
     if f["account"].isdigit():
         items = items.filter(account_id=int(f["account"]))
     for field, choices in (("kind", Item.Kind), ("state", Item.State), ("record_type", Item.RecordType), ("direction", Item.Direction)):
@@ -77,6 +82,7 @@ def search_view(request):
         results = list(page.object_list)
     context = {
         "q": q, "f": f, "accounts": accounts, "results": results, "page": page, "errors": errors,
+        "hidden_ids": _unreadable_in(request.user, [r.parent for r in results if r.parent_id]),
         "authorities": Authority.objects.filter(accounts__in=Account.objects.visible_to(request.user)).distinct(),
         "kinds": Item.Kind.choices, "states": Item.State.choices, "record_types": Item.RecordType.choices,
         "directions": Item.Direction.choices,
@@ -118,6 +124,12 @@ def _thread(item: Item) -> list[tuple[Item, int]]:
     return ordered
 
 
+def _unreadable_in(user, items: list[Item]) -> set[int]:
+    """Items of a thread whose content this user may not read (secret registrations)."""
+    secret = access.secret_item_ids(i.pk for i in items)
+    return {pk for pk in secret if not access.can_read_content(user, Item(pk=pk))} if secret else set()
+
+
 def _diff(old: str, new: str) -> str:
     """Word-level diff as HTML with <del>/<ins>; every piece of text is escaped."""
     a, b = old.split(" "), new.split(" ")
@@ -135,12 +147,18 @@ def _diff(old: str, new: str) -> str:
 @login_required
 def item_view(request, pk: int):
     item = _get_item_for_user(request, pk)
+    if not access.content_allowed(request.user, item, where="arkiv"):
+        # R26: moved to the diarium under sekretess — the register entry, not the content.
+        return render(request, "archive/item_protected.html", {"item": item, "registration": access.secret_registration(item)},
+                      status=403)
     versions = list(item.versions.select_related("raw", "triage").order_by("number"))
     version_rows = [(v, _diff(versions[i - 1].text, v.text) if i else None) for i, v in enumerate(versions)]
+    thread = _thread(item)
     return render(request, "archive/item.html", {
-        "item": item, "thread": _thread(item), "versions": version_rows,
+        "item": item, "thread": thread, "versions": version_rows,
         "states": item.state_changes.select_related("actor", "raw"), "media": item.media.all(),
         "triage": getattr(versions[-1], "triage", None) if versions else None,
+        "hidden_ids": _unreadable_in(request.user, [node for node, _ in thread]),
     })
 
 
@@ -151,6 +169,9 @@ def raw_view(request, pk: int):
         permissions.require(request.user.is_samordnare)
     elif not permissions.can_view(request.user, raw.account):
         raise Http404
+    secret = access.raw_secret_registration(raw)
+    if secret is not None and not record_permissions.can_read_protected(request.user, secret):
+        raise PermissionDenied
     body = bytes(raw.body)
     try:
         pretty = json.dumps(json.loads(body), ensure_ascii=False, indent=2)
