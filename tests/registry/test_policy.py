@@ -29,6 +29,7 @@ def test_default_policy_is_angekommuns_guidelines():
     ("not toml at all [", "ogiltig TOML"),
     (SOURCE.replace('default_rule = "next_working_day_end"', 'default_rule = "nope"'), "default_rule"),
     (SOURCE.replace('action = "gallras"\nperiod = "P2Y"', 'action = "gallras"', 1), "period"),
+    (SOURCE.replace('period = "P2Y"', 'period = "två år"', 1), "ISO 8601"),
 ])
 def test_malformed_policy_names_the_problem(broken, message):
     with pytest.raises(PolicyError, match=message):

@@ -8,6 +8,7 @@ never put in force.
 from __future__ import annotations
 
 import os
+import re
 import string
 import tomllib
 from dataclasses import dataclass, field
@@ -30,6 +31,10 @@ DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "policy" / "ange.
 def policy_file_path() -> Path:
     """The policy file in force; read here so Django-free commands and settings agree."""
     return Path(os.environ.get("INSYN_POLICY_FILE") or DEFAULT_POLICY_FILE)
+
+
+# Whole years, months, weeks and days: what a gallring decision states.
+_PERIOD = re.compile(r"^P(?=\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$")
 
 
 class PolicyError(ValueError):
@@ -136,7 +141,9 @@ def parse_policy(source: str) -> Policy:
         if action not in RETENTION_ACTIONS:
             raise PolicyError(f"retention.{key}.action måste vara bevaras eller gallras")
         if action == "gallras":
-            _require(cls, "period", f"retention.{key}")
+            period = _require(cls, "period", f"retention.{key}")
+            if not _PERIOD.match(period):
+                raise PolicyError(f"retention.{key}.period {period!r} är ingen ISO 8601-period (t.ex. P2Y, P6M)")
         _require(cls, "decision", f"retention.{key}")
     return Policy(
         id=_require(meta, "id", "policy"),
