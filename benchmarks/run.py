@@ -11,6 +11,7 @@ BENCHES = [
     ("Triage", "bench_triage.py", []),
     ("Deadlines", "bench_sla.py", []),
     ("Capture → archive", "bench_capture.py", []),
+    ("Inbox", "bench_inbox.py", []),
     ("Search", "bench_search.py", [os.environ.get("INSYN_BENCH_SEARCH_ITEMS", "1000000")]),
 ]
 

@@ -25,6 +25,9 @@ os.environ.setdefault("INSYN_STATIC_FROM_FINDERS", "true")
 
 import pytest  # noqa: E402
 
+# Browser fixtures for every folder (one Playwright session for the whole run).
+pytest_plugins = ["tests.browser_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):

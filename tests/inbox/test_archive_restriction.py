@@ -1,6 +1,4 @@
-"""The archive's own pages respect a move to the diarium (R26). They need the change to
-archive/views.py described in docs/inbox.md ("Restricted content"); until it is applied these
-tests are expected to fail."""
+"""The archive's own pages respect a move to the diarium (R26)."""
 
 from __future__ import annotations
 
@@ -11,18 +9,6 @@ from insyn.eventlog.models import Event
 from insyn.inbox.models import Restriction
 from tests.conftest import login
 from tests.inbox.conftest import open_case
-
-
-def _archive_patched() -> bool:
-    import inspect
-
-    from insyn.archive import views
-
-    return "inbox import access" in inspect.getsource(views)
-
-
-pytestmark = pytest.mark.xfail(not _archive_patched(), reason="archive/views.py does not check inbox.access yet",
-                               strict=True)
 
 SECRET = "Mitt personnummer är 811218-9876, hjälp mig med mitt ärende"
 

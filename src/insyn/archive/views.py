@@ -9,15 +9,16 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from insyn.eventlog import log
+from insyn.inbox import access as inbox_access
 from insyn.records import access
 from insyn.records import permissions as record_permissions
 from insyn.registry import permissions
@@ -50,7 +51,9 @@ def search_view(request):
         accounts = accounts.filter(authority_id=int(f["authority"]))
     # Secret items (registered with sekretess) are left out for those who may not read them,
     # so that not even a search hit reveals their words.
-    items = Item.objects.filter(account__in=accounts).exclude(pk__in=access.unreadable_items(request.user))
+    # Content moved to the diarium (inbox restriction) likewise.
+    items = (Item.objects.filter(account__in=accounts).exclude(pk__in=access.unreadable_items(request.user))
+             .exclude(pk__in=inbox_access.unreadable_items(request.user)))
     if f["account"].isdigit():
         items = items.filter(account_id=int(f["account"]))
     for field, choices in (("kind", Item.Kind), ("state", Item.State), ("record_type", Item.RecordType), ("direction", Item.Direction)):
@@ -126,8 +129,14 @@ def _thread(item: Item) -> list[tuple[Item, int]]:
 
 def _unreadable_in(user, items: list[Item]) -> set[int]:
     """Items of a thread whose content this user may not read (secret registrations)."""
-    secret = access.secret_item_ids(i.pk for i in items)
-    return {pk for pk in secret if not access.can_read_content(user, Item(pk=pk))} if secret else set()
+    ids = [i.pk for i in items]
+    secret = access.secret_item_ids(ids)
+    hidden = {pk for pk in secret if not access.can_read_content(user, Item(pk=pk))} if secret else set()
+    for pk in inbox_access.restricted_ids(ids):
+        restriction = inbox_access.restriction_for(pk)
+        if restriction is not None and not inbox_access.can_read_restricted(user, restriction):
+            hidden.add(pk)
+    return hidden
 
 
 def _diff(old: str, new: str) -> str:
@@ -147,7 +156,8 @@ def _diff(old: str, new: str) -> str:
 @login_required
 def item_view(request, pk: int):
     item = _get_item_for_user(request, pk)
-    if not access.content_allowed(request.user, item, where="arkiv"):
+    if not (access.content_allowed(request.user, item, where="arkiv")
+            and inbox_access.content_allowed(request.user, item, where="archive_item")):
         # R26: moved to the diarium under sekretess — the register entry, not the content.
         return render(request, "archive/item_protected.html", {"item": item, "registration": access.secret_registration(item)},
                       status=403)
@@ -172,6 +182,11 @@ def raw_view(request, pk: int):
     secret = access.raw_secret_registration(raw)
     if secret is not None and not record_permissions.can_read_protected(request.user, secret):
         raise PermissionDenied
+    restriction = inbox_access.raw_is_restricted(raw)  # the payload holds content moved to the diarium
+    if restriction is not None:
+        if not inbox_access.can_read_restricted(request.user, restriction):
+            raise PermissionDenied
+        inbox_access.record_read(request.user, restriction, where="archive_raw")
     body = bytes(raw.body)
     try:
         pretty = json.dumps(json.loads(body), ensure_ascii=False, indent=2)

@@ -1,3 +1,1 @@
-"""The browser fixtures (Chromium, axe-core) for the records pages; see tests/browser/conftest.py."""
-
-from tests.browser.conftest import axe, browser, page, pass_two_factor  # noqa: F401 (fixtures)
+"""The records pages in a real browser; fixtures come from tests/browser_fixtures.py."""
