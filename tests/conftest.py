@@ -30,6 +30,15 @@ pytest_plugins = ["tests.browser_fixtures"]
 
 
 @pytest.fixture(autouse=True)
+def _swedish_by_default():
+    # A test that switches the UI to English must not leave later tests' messages in English.
+    from django.utils import translation
+
+    with translation.override("sv"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is deliberately slow; the suite creates many users. Production keeps Argon2
     # (tests/registry/test_auth.py checks the setting itself).

@@ -19,14 +19,39 @@ def _sla(args: list[str]) -> int:
     return run(args, sys.stdout, sys.stderr, rules_from_policy(policy.response_rules))
 
 
+def _train_with_decisions(rest: list[str]) -> int:
+    """`insyn triage train`: the example set plus every moderator's decision in the database
+    (issue 4: triage learns from the inbox). Decision files given with --decisions add to them."""
+    import argparse
+    import os
+
+    import django
+
+    parser = argparse.ArgumentParser(prog="insyn triage train")
+    parser.add_argument("--decisions", nargs="*", default=[])
+    parser.add_argument("--out-dir")
+    options = parser.parse_args(rest)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "insyn.settings")
+    django.setup()
+    from insyn.inbox.learning import decisions_as_examples
+    from insyn.triage.cli import read_decisions, train
+
+    examples = decisions_as_examples() + read_decisions(options.decisions)
+    version = train(examples, options.out_dir)
+    print(f"trained model {version} ({len(examples)} decisions from moderators)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["sla"]:
         return _sla(args[1:])
+    if args[:2] == ["triage", "train"] and "--no-decisions" not in args:
+        return _train_with_decisions(args[2:])
     if args[:1] == ["triage"]:
         from insyn.triage.cli import main as triage_main
 
-        return triage_main(args[1:])
+        return triage_main([a for a in args[1:] if a != "--no-decisions"])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "insyn.settings")
     if args[:1] == ["demo"]:
         # The demo sends its e-mail (to kommunkansliet, to handläggare) into var/mail/ as files.
