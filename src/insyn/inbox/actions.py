@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from insyn.archive.models import Item, ItemStateChange
 from insyn.capture.platforms.base import NotFound
 from insyn.eventlog import log
+from insyn.lib.hashing import sha256_hex
 from insyn.registry import permissions as registry_permissions
 from insyn.registry.actions import require_acknowledged
 from insyn.registry.models import Account, Role, Unit, User
@@ -473,8 +474,10 @@ def _record_removal(actor: User, case: Case, action: PlatformAction, *, how: str
     _done(action, None, None)
     _event(case, CaseEvent.Kind.HIDDEN if how == "hide" else CaseEvent.Kind.DELETED, actor, note=reason,
            legal_basis=legal_basis, action=action.key)
+    # The chain proves the reason without holding it: free text may quote the removed comment,
+    # and the chain is never gallrad. The reason itself is on the state change and the trail.
     _chain("inbox.hidden" if how == "hide" else "inbox.deleted", actor, case, legal_basis=legal_basis,
-           reason=reason[:500], action=action.key)
+           reason_sha256=sha256_hex(reason), action=action.key)
 
 
 def _remove(actor: User, case: Case, *, how: str, key: str, legal_basis: str, reason: str,
