@@ -331,15 +331,24 @@ def _stop_for_token(connection: Connection, reason: str) -> None:
     with transaction.atomic():
         Connection.objects.filter(pk=connection.pk).update(
             status=Connection.Status.TOKEN_INVALID, error=reason[:2000], lease_until=None, lease_owner="")
-        log.append("capture.token_invalid", obj=connection, data={"account": connection.account_id, "reason": reason[:500]})
+        log.append("capture.token_invalid", obj=connection, data={"account": connection.account_id,
+                                                                    "reason_sha256": sha256_hex(reason)})
         account = connection.account
         recipients = sorted({account.organisation.kansli_email, *User.objects.filter(
             memberships__role=Role.SAMORDNARE, is_active=True).exclude(email="").values_list("email", flat=True)})
-        transaction.on_commit(lambda: send_mail(
-            f"Insyn: åtkomsten till {account.name} har upphört",
-            f"Insyn kan inte längre hämta från {account.name} ({account.url}): {reason}\n\n"
-            f"Hämtningen är stoppad tills en ny åtkomstnyckel läggs in.\n{settings.SITE_URL}/register/{account.pk}/",
-            settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=True))
+        subject = f"Insyn: åtkomsten till {account.name} har upphört"
+        body = (f"Insyn kan inte längre hämta från {account.name} ({account.url}): {reason}\n\n"
+                f"Hämtningen är stoppad tills en ny åtkomstnyckel läggs in.\n{settings.SITE_URL}/register/{account.pk}/")
+
+        def alert() -> None:
+            try:
+                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+            except OSError:
+                # The stop itself is recorded and shown on the account; a mail server that is
+                # down must not turn it into a crash.
+                logger.exception("could not e-mail the token alert for account %s", account.pk)
+
+        transaction.on_commit(alert)
 
 
 # ---------------------------------------------------------------- rebuilding from the raw log

@@ -238,7 +238,7 @@ def _notify_kansli(account: Account, subject: str, body: str) -> None:
     recipient = account.organisation.kansli_email
 
     def send() -> None:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient], fail_silently=False)
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
 
     transaction.on_commit(send)
 
