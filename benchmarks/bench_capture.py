@@ -137,9 +137,9 @@ def run_baseline(pages: list[bytes], post_id: str) -> float:
             " thread_platform_id, author_id, author_name, url, created_at, inkommen_at, state, text, text_sha256,"
             " version_count, first_raw_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", item).lastrowid for item in items]
         db.executemany("INSERT INTO archive_itemversion (item_id, number, text, sha256, captured_at, raw_id)"
-                       " VALUES (?, 1, ?, ?, ?, ?)", [(i, it[13], it[14], now, raw_id) for i, it in zip(ids, items)])
+                       " VALUES (?, 1, ?, ?, ?, ?)", [(i, it[13], it[14], now, raw_id) for i, it in zip(ids, items, strict=True)])
         db.executemany("INSERT INTO archive_search (rowid, body) VALUES (?, ?)",
-                       [(i, it[13] + " " + it[8]) for i, it in zip(ids, items)])
+                       [(i, it[13] + " " + it[8]) for i, it in zip(ids, items, strict=True)])
         db.execute("COMMIT")
     elapsed = _clock() - started
     db.close()

@@ -25,7 +25,6 @@ from insyn.lib.hashing import sha256_hex
 from . import search
 from .models import Item, ItemMedia, ItemStateChange, ItemVersion, RawCapture
 
-
 # Predicates (account id, platform ids) -> platform ids whose content must never be written
 # again: records/ registers one for items whose content gallring removed. Kept as a plain
 # list so archive imports nothing from the apps built on it.
