@@ -19,6 +19,7 @@ urlpatterns = [
     path("konto/logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("konto/tvafaktor/", views_auth.two_factor, name="two_factor"),
     path("riktlinjer/", views.policy_view, name="policy"),
+    path("krislage/", views.crisis_mode_view, name="crisis_mode"),
     path("register/", views.account_list, name="account_list"),
     path("register/ny/", views.account_create, name="account_create"),
     path("register/<int:pk>/", views.account_detail, name="account_detail"),

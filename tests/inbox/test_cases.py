@@ -108,3 +108,23 @@ def test_visible_to_follows_units_and_forwarding(world, inbox):
     assert set(Case.objects.visible_to(world.outsider)) == set()
     Case.objects.filter(pk=b.pk).update(forwarded_to_unit=world.unit_a1)
     assert set(Case.objects.visible_to(world.handlaggare)) == {b}  # unit_a1 is below unit_a
+
+
+def test_turning_crisis_mode_on_and_off_moves_open_deadlines(world, inbox):
+    from django.test import Client
+    from django.utils import timezone
+
+    from tests.conftest import login
+
+    # Arrived an hour ago: normally due 17:00 on the next working day, in crisis two hours on.
+    case = open_case(inbox.a, at=timezone.now() - timedelta(hours=1))
+    ordinary = case.due_at
+    assert login(Client(), world.kom_a).post("/krislage/", {"on": "1"}).status_code == 403
+    response = login(Client(), world.samordnare).post("/krislage/", {"on": "1"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.crisis and case.due_at < ordinary and case.response_rule == "crisis_two_hours"
+    assert case.events.filter(kind="note", note__icontains="krisläge").exists()
+    login(Client(), world.samordnare).post("/krislage/", {"on": "0"})
+    case.refresh_from_db()
+    assert not case.crisis and case.due_at == ordinary

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from insyn.archive.models import Item, VersionTriage
 from insyn.eventlog import log
@@ -75,6 +76,25 @@ def deadline_for(account: Account, received: datetime, *, policy: Policy | None 
         if capped.astimezone(UTC) < due.astimezone(UTC):
             due, used = capped, crisis_rule
     return used.name, crisis, due, reminder_at(received, due, used)
+
+
+def redeadline_open_cases(sender=None, *, organisation, on: bool, actor=None, **kwargs) -> int:
+    """Crisis mode changed: open cases get the deadline the rules now give (tighter while the
+    crisis lasts, the ordinary one after). Each change is on the case's trail."""
+    policy = current_policy()
+    changed = 0
+    cases = Case.objects.open().filter(account__organisation=organisation).select_related("account__organisation")
+    for case in cases:
+        case.account.organisation = organisation  # the instance with the new flag
+        rule, crisis, due, remind = deadline_for(case.account, case.received_at, policy=policy)
+        if (rule, crisis, due) == (case.response_rule, case.crisis, case.due_at):
+            continue
+        CaseEvent.objects.create(case=case, at=timezone.now(), actor=actor, kind=CaseEvent.Kind.NOTE,
+                                 note=str(_("Krisläge på: ny svarstid.") if on else _("Krisläge av: ordinarie svarstid.")),
+                                 data={"due_before": case.due_at.isoformat(), "due_after": due.isoformat(), "rule": rule})
+        Case.objects.filter(pk=case.pk).update(response_rule=rule, crisis=crisis, due_at=due, reminder_at=remind)
+        changed += 1
+    return changed
 
 
 def received_time(item: Item) -> datetime:

@@ -123,6 +123,23 @@ def revoke_role(membership: Membership, *, actor=None) -> None:
     membership.delete()
 
 
+@transaction.atomic
+def set_crisis_mode(actor: User, organisation: Organisation, *, on: bool) -> Organisation:
+    """Crisis mode (1.3 kriskommunikation): every response deadline is capped by the policy's
+    crisis rule while it is on — for new cases and, through the signal, for open ones."""
+    permissions.require(actor.is_samordnare)
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if organisation.crisis_mode == on:
+        return organisation
+    organisation.crisis_mode = on
+    organisation.save(update_fields=["crisis_mode"])
+    log.append("organisation.crisis_mode", actor=actor, obj=organisation, data={"on": on})
+    from .signals import crisis_mode_changed
+
+    crisis_mode_changed.send(sender=Organisation, organisation=organisation, on=on, actor=actor)
+    return organisation
+
+
 # ---------------------------------------------------------------- policy (R8, R13)
 
 

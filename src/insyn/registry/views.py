@@ -46,7 +46,10 @@ def home(request):
         .select_related("unit", "authority", "responsible").prefetch_related("administrators")
     )
     flagged = [(a, a.compliance_flags()) for a in accounts]
+    from .models import Organisation
+
     return render(request, "registry/home.html", {
+        "crisis_on": Organisation.objects.filter(crisis_mode=True).exists(),
         "flagged": [(a, f) for a, f in flagged if f],
         "account_count": len(flagged),
         "policy": current_policy_version(),
@@ -222,6 +225,20 @@ def account_farewell(request, pk: int):
     return render(request, "registry/account_farewell.html", {
         "account": account, "text": actions.farewell_text(account), "can_edit": permissions.can_edit(request.user, account),
     })
+
+
+@login_required
+@require_POST
+def crisis_mode_view(request):
+    """Samordnare turn crisis mode on or off for their organisation."""
+    from .models import Organisation
+
+    permissions.require(request.user.is_samordnare)
+    on = request.POST.get("on") == "1"
+    for organisation in Organisation.objects.all():
+        actions.set_crisis_mode(request.user, organisation, on=on)
+    messages.success(request, _("Krisläget är på: alla svarstider är skärpta.") if on else _("Krisläget är av."))
+    return redirect("home")
 
 
 @login_required
