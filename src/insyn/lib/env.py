@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 _TRUE = {"1", "true", "yes", "on", "ja"}
@@ -64,9 +65,20 @@ def env_secret(name: str, data_dir: Path, filename: str, generate) -> str:
         return path.read_text(encoding="utf-8").strip()
     data_dir.mkdir(parents=True, exist_ok=True)
     value = generate()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(value + "\n")
+    # Several processes may start at once on a new data dir (web, worker, simulator): write a
+    # private temporary file, then link it into place, which either wins whole or fails —
+    # and the loser reads the winner's complete file.
+    fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=f".{filename}-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(value + "\n")
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return path.read_text(encoding="utf-8").strip()
+    finally:
+        os.unlink(tmp)
     return value
 
 
