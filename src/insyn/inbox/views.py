@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from insyn.archive.models import Item
 from insyn.registry import permissions as registry_permissions
 from insyn.registry.actions import PolicyNotAcknowledged
+from insyn.registry.forms import add_validation_errors
 from insyn.registry.models import Account, Role, Unit, User, _path_filter
 from insyn.registry.policy import current_policy
 
@@ -53,14 +54,6 @@ def _get_case(request, pk: int) -> Case:
 
 def _require_work(request, case: Case) -> None:
     registry_permissions.require(permissions.can_work(request.user, case))
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _content(request, case: Case, *, where: str):
@@ -281,7 +274,7 @@ def answer_view(request, pk: int):
                 messages.error(request, str(exc))
                 return redirect("policy")
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_validation_errors(form, exc)
             except ActionFailed as exc:
                 failure = exc
             else:
@@ -325,7 +318,7 @@ def moderate_view(request, pk: int):
                 messages.error(request, str(exc))
                 return redirect("policy")
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_validation_errors(form, exc)
             except ActionFailed as exc:
                 failure = exc
             else:
@@ -361,7 +354,7 @@ def forward_view(request, pk: int):
                 messages.error(request, str(exc))
                 return redirect("policy")
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_validation_errors(form, exc)
             else:
                 return _done_redirect(request, case, _("Frågan är vidarebefordrad till %(unit)s.") % {"unit": data["unit"]})
     else:
@@ -416,7 +409,7 @@ def diarium_view(request, pk: int):
                 messages.error(request, str(exc))
                 return redirect("policy")
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_validation_errors(form, exc)
             except ActionFailed as exc:
                 failure = exc
             else:
@@ -559,7 +552,7 @@ def supervise_view(request, pk: int):
                 messages.error(request, str(exc))
                 return redirect("policy")
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_validation_errors(form, exc)
             else:
                 messages.success(request, _("Tillsynen av %(account)s är registrerad.") % {"account": account.name})
                 return redirect("inbox_supervision")

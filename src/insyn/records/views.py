@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from insyn.archive.models import Item, VersionTriage
 from insyn.eventlog import log
+from insyn.registry.forms import add_validation_errors
 from insyn.registry.models import Authority
 from insyn.registry.permissions import can_view, require
 from insyn.registry.policy import current_policy
@@ -41,14 +42,6 @@ from .registration import SEKRETESS_HINTS, registration_advice
 from .retention import class_of, retention_classes
 
 PAGE_SIZE = 50
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _authorities(user):
@@ -253,7 +246,7 @@ def register_item(request, item_pk: int):
         try:
             reg = actions.register_document(request.user, authority=authority, item=item, **form.action_kwargs())
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("Handlingen är registrerad som %(number)s.") % {"number": reg.diarienummer})
             return redirect("records:detail", pk=reg.pk)
@@ -304,7 +297,7 @@ def decision_create(request):
         try:
             actions.record_gallring_decision(request.user, authorities=list(data.pop("authorities")), **data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("Gallringsbeslutet är registrerat."))
             return redirect("gallring:overview")
@@ -401,7 +394,7 @@ def hold_create(request):
                 else:
                     actions.place_hold(request.user, account=d["account"], reason=d["reason"])
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_validation_errors(form, exc)
             else:
                 messages.success(request, _("Spärren är lagd. Det spärrade gallras inte förrän spärren hävs."))
                 return redirect("gallring:overview")

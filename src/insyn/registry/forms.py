@@ -9,6 +9,16 @@ from .platforms import normalise
 from .policy import current_policy
 
 
+def add_validation_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put an action's ValidationError on the form: on its field when the form has one, else
+    on the form as a whole (shown in the error summary)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
 class InsynForm(forms.Form):
     """Labels without Django's trailing colon: cleaner for screen readers and in Swedish."""
 

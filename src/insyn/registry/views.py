@@ -15,7 +15,13 @@ from insyn.eventlog import log
 from insyn.eventlog.models import Event
 
 from . import actions, exports, permissions
-from .forms import AccountForm, DecisionForm, PublishedForm, SenderChecklistForm
+from .forms import (
+    AccountForm,
+    DecisionForm,
+    PublishedForm,
+    SenderChecklistForm,
+    add_validation_errors,
+)
 from .models import Account, Authority, Platform, Status, User
 from .policy import current_policy, current_policy_version
 
@@ -29,14 +35,6 @@ def _get_account_for_user(request, pk: int) -> Account:
     if not permissions.can_view(request.user, account):
         raise Http404
     return account
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -93,7 +91,7 @@ def account_create(request):
         except PermissionDenied:
             raise
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             if account.is_draft:
                 messages.warning(request, _("Kontot sparades som utkast: det behöver minst två administratörer (R12)."))
@@ -145,7 +143,7 @@ def account_edit(request, pk: int):
             messages.error(request, str(exc))
             return redirect("policy")
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("Ändringarna är sparade."))
             return redirect("account_detail", pk=account.pk)
@@ -167,7 +165,7 @@ def account_decide(request, pk: int):
             messages.error(request, str(exc))
             return redirect("policy")
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("Beslutet är registrerat: kontot är nu %(status)s.") % {"status": Status(to_status).label.lower()})
             return redirect("account_detail", pk=account.pk)
