@@ -8,7 +8,6 @@ state, record_type, versions [{text, captured_at, sha256}].
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Iterator
 from datetime import datetime
@@ -17,7 +16,7 @@ from django.db.models import Prefetch
 
 from insyn.lib.tabular import neutralise
 
-from .models import Item, ItemVersion
+from .models import ItemVersion
 
 CSV_COLUMNS = ["id", "account", "platform", "platform_id", "kind", "direction", "parent_platform_id",
                "thread_platform_id", "author_id", "author_name", "text", "created_at", "captured_at", "state",
@@ -73,12 +72,3 @@ def write_csv(items, out) -> int:
         writer.writerow([neutralise(v) for v in row])
         count += 1
     return count
-
-
-def export_to_string(items, fmt: str) -> str:
-    out = io.StringIO()
-    (write_jsonl if fmt == "jsonl" else write_csv)(items, out)
-    return out.getvalue()
-
-
-__all__ = ["CSV_COLUMNS", "export_records", "export_to_string", "write_csv", "write_jsonl", "Item"]

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from insyn.eventlog import log
-from insyn.lib.policy import PolicyError, parse_policy
+from insyn.lib.policy import PolicyError, parse_policy, render_template
 
 from . import permissions
 from .models import (
@@ -435,7 +435,7 @@ def info_text(account: Account) -> str:
     """The R13 text for this account, generated from the policy in force."""
     policy = current_policy()
     responsible = account.responsible
-    return policy_render(policy.info_text, {
+    return render_template(policy.info_text, {
         "konto": account.name,
         "myndighet": account.authority.name,
         "enhet": account.unit.name,
@@ -448,18 +448,12 @@ def info_text(account: Account) -> str:
 
 def farewell_text(account: Account, closing_date: date | None = None) -> str:
     policy = current_policy()
-    return policy_render(policy.farewell_text, {
+    return render_template(policy.farewell_text, {
         "konto": account.name,
         "myndighet": account.authority.name,
         "datum": (closing_date or timezone.localdate()).strftime("%-d/%-m %Y"),
         "webbplats": account.organisation.website or account.organisation.name,
     })
-
-
-def policy_render(text: str, values: dict[str, str]) -> str:
-    from insyn.lib.policy import render_template
-
-    return render_template(text, values)
 
 
 @transaction.atomic

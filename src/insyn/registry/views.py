@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -290,8 +291,6 @@ def eventlog_view(request):
     if kind:
         events = events.filter(kind__startswith=kind)
     page = events[:200]
-    from django.db import transaction
-
     with transaction.atomic():
         log.append("eventlog.read", actor=request.user, data={"filter": kind, "count": len(page)})
     return render(request, "registry/eventlog.html", {"events": page, "kind": kind})
