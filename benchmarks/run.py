@@ -13,6 +13,7 @@ BENCHES = [
     ("Capture → archive", "bench_capture.py", []),
     ("Inbox", "bench_inbox.py", []),
     ("Search", "bench_search.py", [os.environ.get("INSYN_BENCH_SEARCH_ITEMS", "1000000")]),
+    ("Import of an X archive", "bench_import.py", [os.environ.get("INSYN_BENCH_IMPORT_ITEMS", "1000000")]),
 ]
 
 

@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "insyn.archive",
     "insyn.capture",
     "insyn.records",
+    "insyn.records.snapshots",
+    "insyn.records.utlamnande",
+    "insyn.records.earchive",
     "insyn.inbox",
     "insyn.server",
 ]
@@ -195,6 +198,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # The guidelines in force; the default is Ånge kommun's, shipped with Insyn.
 POLICY_FILE = str(policy_file_path())
 
+# E-archive delivery: where CITS ERMS.xsd/erms.sch are read from at run time (not shipped; see
+# docs/earchive.md). Empty: ../shared/reference/schemas/cits-erms beside the project, if present.
+EARCHIVE_ERMS_SCHEMA_DIR = env_str("INSYN_EARCHIVE_ERMS_SCHEMA_DIR", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -210,7 +217,13 @@ LOGGING = {
 # Platforms. The API roots are settings so the same code talks to the real platforms and to
 # the simulator (`insyn demo`) or a test stand-in.
 FACEBOOK_GRAPH_URL = env_str("INSYN_FACEBOOK_GRAPH_URL", "https://graph.facebook.com").rstrip("/")
+# The YouTube Data API root (methods under /youtube/v3/); the simulator's main port in the demo.
+YOUTUBE_API_URL = env_str("INSYN_YOUTUBE_API_URL", "https://www.googleapis.com").rstrip("/")
 FACEBOOK_APP_SECRET = env_str("INSYN_FACEBOOK_APP_SECRET", "")
 FACEBOOK_VERIFY_TOKEN = env_str("INSYN_FACEBOOK_VERIFY_TOKEN", "")
 # Largest attachment stored from a platform (bytes).
 MEDIA_MAX_BYTES = env_int("INSYN_MEDIA_MAX_BYTES", 25 * 1024 * 1024)
+
+# Snapshots (R25): Debian's Chromium, driven by Playwright, takes the full-page screenshots.
+CHROMIUM_PATH = env_str("INSYN_CHROMIUM", "/usr/bin/chromium")
+SNAPSHOT_SCREENSHOT_TIMEOUT_MS = env_int("INSYN_SNAPSHOT_SCREENSHOT_TIMEOUT_MS", 30000)

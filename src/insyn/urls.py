@@ -8,6 +8,7 @@ from django.urls import include, path
 
 from insyn.archive import views as archive_views
 from insyn.capture import views as capture_views
+from insyn.capture.imports import views as import_views
 from insyn.registry import views, views_auth
 
 admin.site.site_header = "Insyn – administration"
@@ -37,11 +38,17 @@ urlpatterns = [
     path("arkiv/<int:pk>/", archive_views.item_view, name="archive_item"),
     path("arkiv/radata/<int:pk>/", archive_views.raw_view, name="archive_raw"),
     path("arkiv/karantan/", archive_views.quarantine_view, name="archive_quarantine"),
+    path("arkiv/importer/", import_views.import_list_view, name="import_list"),
     path("webhooks/facebook", capture_views.facebook_webhook, name="facebook_webhook"),
+    path("webhooks/instagram", capture_views.facebook_webhook, name="instagram_webhook"),
     path("konton/", views.public_accounts, name="public_accounts"),
     path("konton.json", views.public_accounts, name="public_accounts_json"),
     path("diarium/", include("insyn.records.urls")),
     path("gallring/", include("insyn.records.urls_gallring")),
+    path("e-arkiv/", include("insyn.records.earchive.urls")),
+    path("utlamnande/", include("insyn.records.utlamnande.urls")),
+    path("gdpr/", include("insyn.records.utlamnande.urls_gdpr")),
+    path("ogonblicksbilder/", include("insyn.records.snapshots.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

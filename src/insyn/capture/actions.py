@@ -47,7 +47,8 @@ logger = logging.getLogger(__name__)
 # Headers worth keeping with a raw page (provenance, rate limits); never auth headers.
 KEPT_HEADERS = {"content-type", "date", "link", "x-app-usage", "x-business-use-case-usage", "x-ratelimit-limit",
                 "x-ratelimit-remaining", "x-ratelimit-reset", "x-hub-signature-256", "x-fb-trace-id",
-                "facebook-api-version", "retry-after", "etag", "last-modified"}
+                "facebook-api-version", "retry-after", "etag", "last-modified",
+                "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "ratelimit-policy"}
 POLLED_STATUSES = (Status.AKTIVT, Status.AVVECKLAS)
 
 
@@ -102,7 +103,23 @@ def normalise_raw(raw: RawCapture) -> Normalised:
     context = {**raw.context, "account_external_id": raw.account.external_id if raw.account else ""}
     if raw.source == RawCapture.Source.FULL_PASS:
         return _full_pass_signals(raw)
+    if raw.source == RawCapture.Source.IMPORT:
+        from .imports import reader_class  # an export file's batch: its kind's pure normaliser
+
+        try:
+            importer = reader_class(raw.context.get("import_kind", ""))
+        except LookupError as exc:
+            raise MalformedPayload(str(exc)) from exc
+        return importer.normalise_batch(bytes(raw.body), context)
     return platform_class(raw.platform).normalise(bytes(raw.body), context)
+
+
+def _unlisted_kinds(platform: str) -> tuple[str, ...]:
+    """Kinds the platform's full pass cannot list: their absence proves nothing."""
+    try:
+        return platform_class(platform).unlisted_kinds
+    except LookupError:
+        return ()
 
 
 def _full_pass_signals(raw: RawCapture) -> Normalised:
@@ -113,6 +130,7 @@ def _full_pass_signals(raw: RawCapture) -> Normalised:
         raise MalformedPayload(f"full-pass summary unreadable: {exc}") from exc
     missing = (Item.objects.filter(account_id=raw.account_id, inkommen_at__lt=started)
                .filter(state__in=[Item.State.VISIBLE, Item.State.HIDDEN])
+               .exclude(kind__in=_unlisted_kinds(raw.platform))
                .exclude(platform_id__in=seen).values_list("platform_id", flat=True))
     return Normalised(signals=[StateSignal(pid, "deleted_on_platform", raw.received_at) for pid in missing])
 
@@ -200,10 +218,17 @@ def connect_account(account: Account, *, token: str, base_url: str = "", actor=N
 def _default_base_url(account: Account) -> str:
     if account.platform in ("facebook_page", "facebook_group", "instagram"):
         return settings.FACEBOOK_GRAPH_URL
+    if account.platform == "youtube":
+        return settings.YOUTUBE_API_URL
     if account.platform == "mastodon":
         host = account.handle.rsplit("@", 1)[-1]
         scheme = "http" if host.split(":")[0] in ("127.0.0.1", "localhost") else "https"
         return f"{scheme}://{host}"
+    if account.platform == "bluesky":
+        return "https://bsky.social"  # the entryway; the session's DID document names the PDS
+    if account.platform == "blog":
+        # WordPress's feed address; give the blog's /wp-json to use its REST API instead.
+        return account.url.rstrip("/") + "/feed/"
     return ""
 
 
@@ -293,6 +318,7 @@ def _confirm_still_there(connection: Connection, client, seen: set[str], started
     notification was dismissed). Each re-read is stored as a raw capture like any page."""
     candidates = list(Item.objects.filter(account=connection.account, inkommen_at__lt=started)
                       .filter(state__in=[Item.State.VISIBLE, Item.State.HIDDEN]).exclude(platform_id__in=seen)
+                      .exclude(kind__in=client.unlisted_kinds)
                       .values_list("platform_id", flat=True)[:MAX_CONFIRMATIONS])
     still_there: set[str] = set()
     for platform_id in candidates:

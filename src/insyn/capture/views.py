@@ -28,10 +28,19 @@ from . import actions as capture_actions
 from .actions import kept_headers, record_raw
 from .platforms import PLATFORMS
 
+# Meta's webhook `object` → (the platform a raw capture is filed under, the account platforms
+# whose external id an entry's `id` names). Instagram entries name the Instagram user id.
+META_OBJECTS = {
+    "page": (Platform.FACEBOOK_PAGE, [Platform.FACEBOOK_PAGE, Platform.FACEBOOK_GROUP]),
+    "instagram": (Platform.INSTAGRAM, [Platform.INSTAGRAM]),
+}
+
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def facebook_webhook(request):
+    """Meta's webhooks, for Pages (``object: page``) and Instagram (``object: instagram``):
+    the same app secret signs both, and the body says which it is."""
     if request.method == "GET":
         token = request.GET.get("hub.verify_token", "")
         if (request.GET.get("hub.mode") == "subscribe" and settings.FACEBOOK_VERIFY_TOKEN
@@ -47,19 +56,28 @@ def facebook_webhook(request):
         return HttpResponseForbidden("invalid signature")
     headers = kept_headers(request.headers)
     page_ids = _page_ids(body)
+    platform, account_platforms = META_OBJECTS.get(_meta_object(body), META_OBJECTS["page"])
     accounts = {a.external_id: a for a in Account.objects.filter(
-        platform__in=[Platform.FACEBOOK_PAGE, Platform.FACEBOOK_GROUP], external_id__in=page_ids)} if page_ids else {}
+        platform__in=account_platforms, external_id__in=page_ids)} if page_ids else {}
     with transaction.atomic():
         if not accounts:
             # Signed by Meta but for no account of ours (or unreadable): kept for the samordnare.
             reason = f"no registered account for page ids {sorted(page_ids)}" if page_ids else "unreadable webhook body"
-            record_raw(account=None, platform=Platform.FACEBOOK_PAGE, source=RawCapture.Source.WEBHOOK, body=body,
+            record_raw(account=None, platform=platform, source=RawCapture.Source.WEBHOOK, body=body,
                        url=request.path, headers=headers, context={"source": "webhook"},
                        status=RawCapture.Status.QUARANTINED, error=reason)
         for page_id, account in sorted(accounts.items()):
-            record_raw(account=account, platform=Platform.FACEBOOK_PAGE, source=RawCapture.Source.WEBHOOK, body=body,
+            record_raw(account=account, platform=platform, source=RawCapture.Source.WEBHOOK, body=body,
                        url=request.path, headers=headers, context={"source": "webhook", "page_id": page_id})
     return HttpResponse("EVENT_RECEIVED", content_type="text/plain")
+
+
+def _meta_object(body: bytes) -> str:
+    try:
+        value = json.loads(body).get("object")
+    except (ValueError, AttributeError, TypeError):
+        return ""
+    return value if isinstance(value, str) else ""
 
 
 def _page_ids(body: bytes) -> set[str]:

@@ -54,6 +54,7 @@ from .models import (
 from .platform import (
     IDEMPOTENT_PLATFORMS,
     ActionFailed,
+    archive_before_moderating,
     archive_published,
     client_for,
     connection_for,
@@ -442,9 +443,13 @@ def retry_action(actor: User, action: PlatformAction) -> Outcome:
 def _removal_call(how: str) -> Callable:
     def call(client, target: Item) -> None:
         if how == "hide":
+            archive_before_moderating(target.account, client, target.platform_id)
             client.set_hidden(target.platform_id, True)
             return None
         try:
+            # Where the platform cannot list a removed item again (a rejected YouTube
+            # comment), its current text and replies are archived first.
+            archive_before_moderating(target.account, client, target.platform_id)
             client.delete(target.platform_id)
         except NotFound:
             return None  # already gone (perhaps by our own timed-out first attempt): the aim is met

@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 
 # Platforms whose write API honours an idempotency key: a retry with the same key returns
 # the first result instead of publishing again (Mastodon: methods/statuses#create).
-IDEMPOTENT_PLATFORMS = {"mastodon"}
+# Bluesky: the reply's record key is derived from the key, and a retry finds the first record.
+IDEMPOTENT_PLATFORMS = {"mastodon", "bluesky"}
 
 
 class ActionFailed(Exception):
@@ -37,6 +38,31 @@ class ActionFailed(Exception):
     def __init__(self, message: str, *, detail: str = "", unclear: bool = False):
         super().__init__(message)
         self.detail, self.unclear = detail, unclear
+
+
+class NotArchived(PlatformError):
+    """What was about to be moderated could not be archived first, so nothing was done."""
+
+    permanent = False
+
+
+def archive_before_moderating(account: Account, client, platform_id: str) -> None:
+    """Store what the platform says about ``platform_id`` right now, before it is hidden or
+    removed, where the client knows what that takes (``pages_before_moderation``): a
+    rejected YouTube comment can never be listed again and takes its replies with it, so
+    its current text and replies must already be in the archive. Each page is captured and
+    normalised like a polled one. Raises ``NotFound`` when the platform says the item is
+    already gone (that page is kept too), and ``NotArchived`` when a page could not be
+    applied or the item is still missing from the archive: then nothing is moderated."""
+    pages = getattr(client, "pages_before_moderation", None)
+    if pages is None:
+        return
+    for page in pages(platform_id):
+        raw = capture_actions.capture_page(account, page)
+        if raw.status != raw.Status.PROCESSED:
+            raise NotArchived(f"archiving {platform_id} before moderation: raw capture {raw.pk} is {raw.status}")
+    if not Item.objects.filter(account=account, platform_id=platform_id).exists():
+        raise NotArchived(f"archiving {platform_id} before moderation: the item is not in the archive")
 
 
 def http() -> HttpSeam:
@@ -78,12 +104,22 @@ def explain(exc: BaseException, account: Account, kind: str) -> ActionFailed:
         when = timezone.localtime(exc.retry_at).strftime("%H:%M") if exc.retry_at else ""
         message = _("%(platform)s begränsar antalet anrop just nu. Försök igen om en stund") % {"platform": platform}
         return ActionFailed(message + (f" ({_('efter kl.')} {when})." if when else "."), detail=detail)
+    if isinstance(exc, NotArchived):
+        return ActionFailed(_("Inlägget kunde inte arkiveras innan det modererades, så ingenting har ändrats på "
+                              "%(platform)s. Försök igen om en stund.") % {"platform": platform}, detail=detail)
     if isinstance(exc, NotFound):
         return ActionFailed(_("Inlägget finns inte längre på %(platform)s.") % {"platform": platform}, detail=detail)
     if isinstance(exc, NotImplementedError):
         return ActionFailed(_("Det går inte att %(verb)s på %(platform)s genom Insyn.") % {"verb": verb, "platform": platform},
                             detail=detail)
     if isinstance(exc, PlatformError) and exc.permanent:
+        if account.platform == "bluesky" and kind == "delete":
+            return ActionFailed(_("Bluesky kan inte ta bort andras inlägg. Dölj svaret i kontots egen tråd i stället, "
+                                  "eller blockera eller anmäl kontot i Bluesky, och registrera beslutet här."),
+                                detail=detail)
+        if account.platform == "bluesky" and kind == "hide":
+            return ActionFailed(_("Bluesky kan bara dölja svar i trådar som kontot själv har startat. Blockera eller "
+                                  "anmäl kontot i Bluesky i stället, och registrera beslutet här."), detail=detail)
         if account.platform == "mastodon" and kind in ("hide", "delete"):
             return ActionFailed(_("Mastodon kan inte dölja eller ta bort andras inlägg. Blockera, tysta eller anmäl "
                                   "kontot i Mastodon i stället, och registrera beslutet här."), detail=detail)

@@ -62,3 +62,12 @@ def render_pdfa(template_name: str, context: dict, *, title: str, author: str = 
     """Render a Django template (a whole HTML document, see records/pdf_base.html) to PDF/A."""
     html = render_to_string(template_name, {**context, "pdf_title": title})
     return render_html_pdfa(html, title=title, author=author, created=created)
+
+
+def render_items_pdfa(items, *, title: str, intro: str = "", author: str = "Insyn",
+                      created: datetime | None = None) -> bytes:
+    """Archive items as PDF/A: each with its metadata, every version's text and its state
+    changes (records/pdf_items.html). ``items`` should come with ``account``, ``versions`` and
+    ``state_changes`` prefetched; the caller decides whose content may be rendered."""
+    return render_pdfa("records/pdf_items.html", {"items": items, "intro": intro}, title=title, author=author,
+                       created=created)

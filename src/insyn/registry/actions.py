@@ -410,6 +410,9 @@ def decide(
         "from": previous, "to": to_status, "decided_by": decided_by.pk, "decision_date": decision_date.isoformat(),
         "mandate": mandate, "anchoring": anchoring, "note": note, "decision": decision.pk,
     })
+    from .signals import account_status_changed
+
+    account_status_changed.send(sender=Account, account=account, from_status=previous, to_status=to_status, actor=actor)
     if to_status == Status.AVSLUTAT:
         _notify_kansli(
             account,

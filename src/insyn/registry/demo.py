@@ -127,6 +127,11 @@ def load_demo() -> bool:
                      purpose="Kriskommunikation och nyheter i ett öppet, reklamfritt nätverk.",
                      message="Snabb och saklig information.", responsible=komm2, administrators=[komm, komm2])
     open_fully(masto, "chef", checks=False)
+    bsky = register(komm2, "Kommunikationsavdelningen", platform=Platform.BLUESKY, name="Älvby kommun på Bluesky",
+                    handle="alvbykommun.bsky.social", url="https://bsky.app/profile/alvbykommun.bsky.social",
+                    purpose="Nyheter och dialog med invånarna i ett öppet nätverk (medborgardialog).",
+                    message="Snabb och saklig information.", responsible=komm2, administrators=[komm, komm2])
+    open_fully(bsky, "chef", checks=False)
     x = register(komm, "Kommunikationsavdelningen", platform=Platform.X, name="Älvby kommun på X",
                  handle="alvbykommun", url="https://x.com/alvbykommun",
                  purpose="Nyheter till journalister och opinionsbildare.", message="Snabba nyheter.",
@@ -159,5 +164,10 @@ def load_demo() -> bool:
              purpose="Allmänna råd om hälsa till elever.", message="Vi finns här för dig.",
              target_group="Elever 13–19 år", responsible=bun_komm, administrators=[bun_komm],
              confidential_justification="Endast allmän information; inga frågor om enskilda elever tas emot i kanalen.")
-    assert Account.objects.filter(organisation=org).count() == 8
+    blog = register(komm, "Kommunikationsavdelningen", platform=Platform.BLOG, name="Älvby kommuns blogg",
+                    handle="blogg.alvby.example", url="https://blogg.alvby.example/",
+                    purpose="Längre texter om kommunens arbete, med kommentarer från invånarna (medborgardialog).",
+                    message="Öppet om hur kommunen arbetar.", responsible=komm, administrators=[komm, komm2])
+    open_fully(blog, "chef", checks=False)
+    assert Account.objects.filter(organisation=org).count() == 10
     return True

@@ -47,6 +47,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--mastodon-username", default="norrvikskommun")
     parser.add_argument(
+        "--bluesky-handle",
+        default="norrvikskommun.bsky.social",
+        help="the kommun's Bluesky handle ('' for none)",
+    )
+    parser.add_argument(
+        "--instagram-username",
+        default="norrvikskommun",
+        help="Instagram account linked to the Page ('' for none)",
+    )
+    parser.add_argument(
+        "--instagram-webhook-url", help="callback URL for Instagram webhooks (default: --webhook-url)"
+    )
+    parser.add_argument(
+        "--youtube-title",
+        default="Kulturskolan",
+        help="title of the kommun's YouTube channel ('' for none)",
+    )
+    parser.add_argument(
         "--page-token", help="use this Page access token instead of a generated one"
     )
     parser.add_argument(
@@ -66,7 +84,12 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(name)s %(message)s",
     )
     webhook = (
-        WebhookConfig(args.webhook_url, args.app_secret, args.verify_token)
+        WebhookConfig(
+            args.webhook_url,
+            args.app_secret,
+            args.verify_token,
+            instagram_url=args.instagram_webhook_url,
+        )
         if args.webhook_url
         else None
     )
@@ -78,7 +101,24 @@ def main(argv: list[str] | None = None) -> int:
             history_days=args.history_days,
             page_token=args.page_token,
             mastodon_token=args.mastodon_token,
+            instagram_username=args.instagram_username or None,
+            bluesky_handle=args.bluesky_handle or None,
+            youtube_title=args.youtube_title or None,
         )
+    elif args.bluesky_handle and not sim.bluesky.store.kommun_actors():
+        # A world kept from before Bluesky was simulated gets its account now.
+        sim.create_bluesky_account(args.bluesky_handle, args.kommun)
+        sim.bluesky.seed_history(args.history_days)
+    if args.instagram_username and sim.world.pages and not sim.world.ig_business_accounts():
+        # A world kept from before Instagram was simulated: link an account to its Page.
+        sim.create_instagram_account(sorted(sim.world.pages)[0], args.instagram_username, args.kommun)
+    if not sim.blog.store.users:
+        # A world kept from before the blog was simulated gets its blog now.
+        sim.blog.seed_default(args.kommun, history_days=args.history_days)
+    if args.youtube_title and not sim.youtube.store.kommun_channels():
+        # A world kept from before YouTube was simulated gets its channel now.
+        sim.create_youtube_channel(args.youtube_title)
+        sim.youtube_scenario.seed_history(args.history_days)
     mastodon_port = (
         args.mastodon_port
         if args.mastodon_port is not None
@@ -99,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
                 "graph_url": handle.graph_url,
                 "graph_version_url": handle.graph_version_url,
                 "mastodon_url": handle.mastodon_url,
+                "bluesky_url": handle.bluesky_url,
+                "youtube_url": handle.youtube_url,
+                "blog_url": handle.blog_url,
                 "control_url": handle.control_url,
                 "pages": [
                     {
@@ -115,6 +158,39 @@ def main(argv: list[str] | None = None) -> int:
                         "token": a["tokens"][0]["token"] if a["tokens"] else None,
                     }
                     for a in state["mastodon_accounts"]
+                ],
+                "bluesky_accounts": [
+                    {
+                        "did": a["did"],
+                        "handle": a["handle"],
+                        "app_password": a["app_passwords"][0] if a["app_passwords"] else None,
+                    }
+                    for a in state["bluesky"]["accounts"]
+                ],
+                "youtube_channels": [
+                    {
+                        "id": c["id"],
+                        "title": c["title"],
+                        "handle": c["handle"],
+                        "token": c["tokens"][0]["token"] if c["tokens"] else None,
+                        "credentials": sim.youtube.credentials(c["id"], handle.youtube_url),
+                    }
+                    for c in state["youtube_channels"]
+                ],
+                "blogs": [
+                    {"url": handle.blog_url, "user_id": u["id"], "username": u["username"],
+                     "token": next((t.token for t in sim.world.tokens.values()
+                                    if t.platform == "blog" and t.subject_id == str(u["id"])), None)}
+                    for u in state["blog"]["users"][:1]
+                ],
+                "instagram_accounts": [
+                    {
+                        "id": a["id"],
+                        "username": a["username"],
+                        "page_id": a["page_id"],
+                        "token": a["tokens"][0]["token"] if a["tokens"] else None,
+                    }
+                    for a in state["instagram_accounts"]
                 ],
             },
             ensure_ascii=False,

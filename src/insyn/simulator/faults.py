@@ -15,7 +15,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 
 FAULT_KINDS = ("http_error", "rate_limit", "delay", "auth_error", "malformed")
-PLATFORMS = ("graph", "mastodon", "any")
+PLATFORMS = ("graph", "mastodon", "bluesky", "youtube", "blog", "any")
 
 
 @dataclass

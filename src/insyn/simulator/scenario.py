@@ -18,13 +18,15 @@ import re
 from dataclasses import dataclass
 
 from . import texts
-from .store import Comment, Conversation, MAccount, NotFound, Post, SimEvent, Status, World
+from .instagram import InstagramTraffic
+from .store import Comment, Conversation, Invalid, MAccount, NotFound, Post, SimEvent, Status, World
 
 
 @dataclass
 class ScenarioConfig:
     actions_per_tick: tuple[int, int] = (1, 4)
     facebook_share: float = 0.6  # of actions, when both platforms have accounts
+    instagram_share: float = 0.25  # of actions, when there is an Instagram account
     injection_rate: float = 0.05
     noise_rate: float = 0.45  # texts given typos, dialect or emojis
     step_seconds: tuple[float, float] = (
@@ -221,6 +223,7 @@ class Scenario:
         self.seed = seed
         self.config = config or ScenarioConfig()
         self.kinds: dict[str, str] = world.meta.setdefault("kinds", {})  # item id -> comment kind
+        self.instagram = InstagramTraffic(world, self.kinds, self._pick, COMMENT_KINDS)
 
     # --- who is who ---------------------------------------------------------------------
 
@@ -266,9 +269,18 @@ class Scenario:
             first_seq = world.seq
             pages = sorted(world.pages)
             kommun = self._kommun_accounts()
+            instagram = world.ig_business_accounts()
             for _ in range(rng.randint(*self.config.actions_per_tick)):
                 if world.clock.virtual:
                     world.clock.advance(rng.uniform(*self.config.step_seconds))
+                # Drawn only when there is an Instagram account, so worlds without one
+                # see the same traffic as before.
+                if instagram and rng.random() < self.config.instagram_share:
+                    try:
+                        self.instagram.act(rng, self._texts(rng), rng.choice(instagram))
+                    except (NotFound, Invalid):
+                        pass  # the target went away since it was chosen
+                    continue
                 use_fb = bool(pages) and (not kommun or rng.random() < self.config.facebook_share)
                 try:
                     if use_fb:
@@ -664,4 +676,7 @@ class Scenario:
                     visibility="direct",
                     at=t,
                 )
+            ig_rng = random.Random(f"history-ig:{self.seed}")
+            for owner in world.ig_business_accounts():
+                self.instagram.seed_history(ig_rng, self._texts(ig_rng), owner, start, days, now)
             world.dirty = True

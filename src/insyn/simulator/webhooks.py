@@ -33,12 +33,14 @@ class WebhookConfig:
     retry_base: float = 1.0  # attempt n waits retry_base * 2**(n-1) seconds, at most retry_cap
     retry_cap: float = 300.0
     batch_size: int = 20
+    # Meta keeps one callback URL per product: Instagram's may differ from the Page's.
+    instagram_url: str | None = None
 
 
 @dataclass
 class Delivery:
     id: int
-    kind: str  # "feed" | "messaging"
+    kind: str  # "feed" | "messaging" | "instagram"
     page_id: str
     body: bytes
     headers: dict[str, str]
@@ -110,6 +112,24 @@ def messaging_payload(events: list[SimEvent]) -> dict:
     }
 
 
+def instagram_payload(events: list[SimEvent]) -> dict:
+    """Instagram webhooks (Meta, "Instagram Webhooks"): ``object: instagram``; a new comment
+    is a ``comments`` change (``entry.time`` in seconds), a direct message a ``messaging``
+    event (``entry.time`` in milliseconds)."""
+    entries = []
+    for e in events:
+        if e.kind == "ig.comments":
+            entries.append({"id": e.subject_id, "time": int(e.time),
+                            "changes": [{"field": "comments", "value": e.payload}]})
+        else:
+            entries.append({"id": e.subject_id, "time": int(e.time * 1000), "messaging": [e.payload]})
+    return {"object": "instagram", "entry": entries}
+
+
+PAYLOADS = {"fb.feed": ("feed", feed_payload), "fb.messaging": ("messaging", messaging_payload),
+            "ig.comments": ("instagram", instagram_payload), "ig.messaging": ("instagram", instagram_payload)}
+
+
 class WebhookDispatcher:
     """Queues the world's Graph events and delivers them to the callback URL."""
 
@@ -131,7 +151,7 @@ class WebhookDispatcher:
 
     def on_event(self, event: SimEvent) -> None:
         """World listener: keep Graph events for delivery (cheap; called under the world lock)."""
-        if event.kind not in ("fb.feed", "fb.messaging") or self.config is None:
+        if event.kind not in PAYLOADS or self.config is None:
             return
         with self._lock:
             self._pending.append(event)
@@ -160,8 +180,8 @@ class WebhookDispatcher:
                 or event.subject_id != batch[0].subject_id
                 or len(batch) >= config.batch_size
             ):
-                kind = "feed" if batch[0].kind == "fb.feed" else "messaging"
-                payload = feed_payload(batch) if kind == "feed" else messaging_payload(batch)
+                kind, build = PAYLOADS[batch[0].kind]
+                payload = build(batch)
                 body = meta_json(payload)
                 self._next_id += 1
                 headers = {
@@ -213,7 +233,8 @@ class WebhookDispatcher:
         try:
             client = self._client or httpx.Client(timeout=config.timeout)
             try:
-                response = client.post(config.url, content=delivery.body, headers=delivery.headers)
+                url = config.instagram_url if delivery.kind == "instagram" and config.instagram_url else config.url
+                response = client.post(url, content=delivery.body, headers=delivery.headers)
             finally:
                 if self._client is None:
                     client.close()

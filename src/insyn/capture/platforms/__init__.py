@@ -9,6 +9,10 @@ from .base import Platform
 PLATFORMS: dict[str, str] = {
     "facebook_page": "insyn.capture.platforms.facebook.FacebookPage",
     "mastodon": "insyn.capture.platforms.mastodon.Mastodon",
+    "bluesky": "insyn.capture.platforms.bluesky.Bluesky",
+    "blog": "insyn.capture.platforms.blog.Blog",
+    "youtube": "insyn.capture.platforms.youtube.YouTube",
+    "instagram": "insyn.capture.platforms.instagram.Instagram",
 }
 
 

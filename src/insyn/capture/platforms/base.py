@@ -128,6 +128,9 @@ class Platform(ABC):
     """One platform: a client bound to one account's connection, and a pure normaliser."""
 
     name: str = ""
+    # Kinds a full pass cannot list (Instagram direct messages arrive only by webhook): their
+    # absence from a pass proves nothing, so capture never marks them gone for it.
+    unlisted_kinds: tuple[str, ...] = ()
 
     def __init__(self, connection: Connection, http: HttpSeam):
         self.connection = connection

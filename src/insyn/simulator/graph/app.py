@@ -12,6 +12,7 @@ from ..store import Invalid, NotFound, Token, World
 from ..wsgi import Request, Response, json_response, text_response
 from .errors import RATE_LIMIT_MESSAGES, GraphError, _trace_id, not_found, token_error
 from .fields import FieldSpec, FieldSyntaxError, parse_fields
+from .instagram import IG_KINDS
 from .nodes import Ctx, NodeRenderer
 
 DEFAULT_VERSION = "v23.0"
@@ -82,7 +83,10 @@ class GraphApp(NodeRenderer):
             count, limit, end = self.meter.hit(subject, time.time())
             usage = self._usage_headers(subject, count, limit, end)
             if count > limit:
-                error = GraphError(RATE_LIMIT_MESSAGES[32], 32, is_transient=True)
+                # Instagram objects count against the Instagram business-use-case limit.
+                with self.world.lock:
+                    code = 80002 if parts and self._is_instagram(parts[0]) else 32
+                error = GraphError(RATE_LIMIT_MESSAGES[code], code, is_transient=True)
                 return json_response(error.body(), error.status, usage)
             ctx = Ctx(req, version, token, subject, self.world)
             with self.world.lock:
@@ -181,6 +185,8 @@ class GraphApp(NodeRenderer):
         edge = parts[1] if len(parts) == 2 else None
         if method == "GET":
             kind, obj = self._lookup(object_id, method)
+            if kind in IG_KINDS:
+                self.ig_check_access(ctx, kind, obj, object_id, method)
             specs = self._specs(params.get("fields"))
             if edge is None:
                 return self.render(ctx, kind, obj, specs)
@@ -224,9 +230,16 @@ class GraphApp(NodeRenderer):
                 return "message", world.messages[object_id]
             if object_id in world.users:
                 return "user", world.users[object_id]
+            found = self.ig_lookup(object_id)
+            if found is not None:
+                return found
         except NotFound:
             pass
         raise not_found(object_id, method)
+
+    def _is_instagram(self, object_id: str) -> bool:
+        world = self.world
+        return object_id in world.ig_accounts or object_id in world.ig_media or object_id in world.ig_comments
 
     # --- writes -------------------------------------------------------------------------
 
@@ -240,6 +253,8 @@ class GraphApp(NodeRenderer):
             self._require_page(ctx, object_id)
             return self._send(ctx, params)
         kind, obj = self._lookup(object_id, "POST")
+        if kind in IG_KINDS:
+            return self.ig_post(ctx, kind, obj, edge, params)
         if edge == "comments" and kind in ("post", "comment"):
             message = str(params.get("message", "") or "")
             attachment = None
@@ -300,6 +315,8 @@ class GraphApp(NodeRenderer):
 
     def _delete(self, ctx: Ctx, object_id: str) -> dict:
         kind, obj = self._lookup(object_id, "DELETE")
+        if kind in IG_KINDS:
+            return self.ig_delete(ctx, kind, obj)
         if kind == "comment":
             self._require_page(ctx, self.world.posts[obj.post_id].page_id)
             self.world.delete_comment(obj.id)

@@ -15,6 +15,7 @@ RATE_LIMIT_MESSAGES = {
     32: "(#32) Page request limit reached",
     613: "(#613) Calls to this api have exceeded the rate limit.",
     80001: "(#80001) There have been too many calls to this Page account. Wait a bit and try again.",
+    80002: "(#80002) There have been too many calls to this Instagram account. Wait a bit and try again.",
 }
 
 

@@ -13,6 +13,7 @@ from ..store import Comment, Conversation, FbUser, Message, Post, World
 from ..wsgi import Request, url_with
 from .errors import GraphError
 from .fields import FieldSpec, parse_fields, render_fields
+from .instagram import IG_DEFAULT_FIELDS, IG_KINDS, IG_TYPE_NAMES, InstagramNodes
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
@@ -24,6 +25,7 @@ TYPE_NAMES = {
     "conversation": "UnifiedThread",
     "message": "Message",
     "user": "User",
+    **IG_TYPE_NAMES,
 }
 
 
@@ -68,7 +70,7 @@ def _limit(value: Any) -> int:
     return max(0, min(limit, MAX_LIMIT))
 
 
-class NodeRenderer:
+class NodeRenderer(InstagramNodes):
     """Nodes and edges of the Graph, rendered for one request's `fields`."""
 
     world: World
@@ -82,6 +84,7 @@ class NodeRenderer:
         "conversation": "id,updated_time",
         "message": "id,created_time",
         "user": "name,id",
+        **IG_DEFAULT_FIELDS,
     }
 
     def render(self, ctx: Ctx, kind: str, obj: Any, specs: list[FieldSpec] | None) -> dict:
@@ -106,6 +109,8 @@ class NodeRenderer:
         return out
 
     def _providers(self, kind: str) -> dict[str, Callable]:
+        if kind in IG_KINDS:
+            return self.ig_providers(kind)
         return {
             "page": self._page_fields,
             "post": self._post_fields,
@@ -351,7 +356,10 @@ class NodeRenderer:
     ) -> dict:
         world = self.world
         summary: dict | None = None
-        if kind == "page" and edge in ("feed", "posts", "published_posts"):
+        instagram = self.ig_edge_items(kind, obj, edge, params) if kind in IG_KINDS else None
+        if instagram is not None:
+            items, key, item_kind = instagram
+        elif kind == "page" and edge in ("feed", "posts", "published_posts"):
             items = [p for p in world.posts_of_page(obj.id) if p.deleted_at is None]
             if edge != "feed":
                 items = [p for p in items if p.from_id == obj.id]

@@ -27,6 +27,7 @@ from typing import Any
 
 from ..clock import Clock, clock_from_json
 from .facebook import FacebookWorld
+from .instagram import IgAccount, IgComment, IgMedia, IgMessage, InstagramWorld
 from .mastodon import MastodonWorld
 from .records import (
     FORMAT_VERSION,
@@ -55,6 +56,10 @@ __all__ = [
     "Comment",
     "Conversation",
     "FbUser",
+    "IgAccount",
+    "IgComment",
+    "IgMedia",
+    "IgMessage",
     "Invalid",
     "MAccount",
     "MConversation",
@@ -70,7 +75,7 @@ __all__ = [
 ]
 
 
-class World(FacebookWorld, MastodonWorld):
+class World(FacebookWorld, MastodonWorld, InstagramWorld):
     """All simulated state. Use the verb methods; read the dicts under `lock`."""
 
     def __init__(self, *, seed: int = 0, clock: Clock | None = None) -> None:
@@ -91,6 +96,10 @@ class World(FacebookWorld, MastodonWorld):
         self.statuses: dict[str, Status] = {}
         self.notifications: dict[str, Notification] = {}
         self.mconversations: dict[str, MConversation] = {}
+        self.ig_accounts: dict[str, IgAccount] = {}
+        self.ig_media: dict[str, IgMedia] = {}
+        self.ig_comments: dict[str, IgComment] = {}
+        self.ig_messages: dict[str, IgMessage] = {}
         self.idempotency: dict[str, list] = {}  # "account:key" -> [status_id, time]
         self.meta: dict[str, Any] = {"kommun_accounts": []}  # scenario roles and the like
         self.events: collections.deque[SimEvent] = collections.deque(maxlen=20_000)
@@ -184,6 +193,10 @@ class World(FacebookWorld, MastodonWorld):
         "statuses": Status,
         "notifications": Notification,
         "mconversations": MConversation,
+        "ig_accounts": IgAccount,
+        "ig_media": IgMedia,
+        "ig_comments": IgComment,
+        "ig_messages": IgMessage,
     }
 
     def to_json(self) -> dict:
@@ -266,6 +279,8 @@ class World(FacebookWorld, MastodonWorld):
         self._used_ids |= {p.split("_", 1)[1] for p in self.posts}
         self._used_ids |= {c.split("_", 1)[1] for c in self.comments}
         self._used_ids |= {c[2:] for c in self.conversations}
+        self._used_ids |= set(self.ig_accounts) | set(self.ig_media) | set(self.ig_comments)
+        self._reindex_instagram()
 
     def counts(self) -> dict[str, int]:
         with self.lock:
@@ -290,6 +305,7 @@ class World(FacebookWorld, MastodonWorld):
                 ),
                 "notifications": len(self.notifications),
                 "mastodon_conversations": len(self.mconversations),
+                **self.instagram_counts(),
                 "events": len(self.events),
             }
 

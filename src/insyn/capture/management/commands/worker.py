@@ -13,6 +13,7 @@ from insyn.archive.triage_step import triage_pending
 from insyn.capture import actions
 from insyn.inbox.tasks import worker_step as inbox_step
 from insyn.records.tasks import schedule_due_gallring
+from insyn.records.snapshots.schedule import worker_step as snapshot_step
 
 
 class Command(BaseCommand):
@@ -52,6 +53,7 @@ class Command(BaseCommand):
             swept += inbox_step()  # cases for what triage found; reminders, escalation
             swept += fetch_pending_media()
             swept += schedule_due_gallring()
+            swept += snapshot_step()  # due snapshots (R25): a draft and one reminder each
             if once:
                 break
             if not claimed and not swept:

@@ -54,7 +54,10 @@ class Command(BaseCommand):
                  "--webhook-url", f"http://127.0.0.1:{port}/webhooks/facebook", "--app-secret", DEMO_APP_SECRET,
                  "--verify-token", DEMO_VERIFY_TOKEN, "--tick-seconds", str(tick_seconds),
                  "--data-dir", str(settings.DATA_DIR / "simulator"), "--kommun", "Älvby kommun",
-                 "--mastodon-username", "alvby", "--history-days", "2"],
+                 "--mastodon-username", "alvby", "--history-days", "2",
+                 "--bluesky-handle", "alvbykommun.bsky.social",
+                 "--instagram-username", "alvbykommun", "--youtube-title", "Kulturskolan Älvby",
+                 "--instagram-webhook-url", f"http://127.0.0.1:{port}/webhooks/instagram"],
                 env=env, stdout=subprocess.PIPE, text=True,
             )
             children.append(simulator)

@@ -1,0 +1,1 @@
+"""Requests for records (begäran om allmän handling, utlämnande) and the GDPR duties (R30, R29)."""
