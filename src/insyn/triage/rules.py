@@ -446,6 +446,35 @@ def _threat(a: Analysis, out: RuleOutput) -> None:
             out.fire(a, field_, label, "violence_partial", h, strong=False)
     for h in a.by_class.get("threat_weak", ()):
         out.fire(a, field_, label, "threat_weak", h, strong=False)
+    _conditional_harm(a, out)
+
+
+_IF = _skeletons("om ifall lägger river stänger")
+_THEN = _skeletons("så då")
+
+
+def _conditional_harm(a: Analysis, out: RuleOutput) -> None:
+    """"om ni lägger ner skolan så brinner den", "river ni bastun så river vi ditt hus": a
+    condition, then a harm word in the consequence. A feature for the model (conditions are
+    also how residents announce complaints and appeals), with the harm word as evidence."""
+    harms = [h for cls in ("threat_verb", "weapon", "threat_weak")
+             for h in a.by_class.get(cls, ()) if not _figurative_near(a, h)]
+    if not harms:
+        return
+    words = [t[0] for t in a.tokens]
+    for i, w in enumerate(words):
+        if w not in _IF:
+            continue
+        sent = a.sentence(i)
+        for j in range(i + 2, min(len(words), i + 16)):
+            if a.sentence(j) != sent and words[j] not in _THEN:
+                break
+            if words[j] in _THEN:
+                for h in harms:
+                    if h.first > j and h.first - j <= 10:
+                        out.fire(a, "moderation", "olaga_hot", "conditional_harm", h, strong=False)
+                        return
+                break
 
 
 def _incitement(a: Analysis, out: RuleOutput) -> None:

@@ -143,6 +143,8 @@ def test_only_granskare_search_the_log_and_every_search_is_logged(client, world,
     page = client.get("/gdpr/loggsok/", {"object_type": "utlamnande.request", "object_id": str(request_ks.pk)})
     assert page.status_code == 200 and "utlamnande.request_registered" in page.content.decode()
     assert Event.objects.filter(kind="eventlog.searched").count() == 2
+    system = gdpr.search_log(world.granskare, gdpr.LogQuery(actor="system"))
+    assert system and {e.actor_label for e in system} == {"system"}
     # The searches themselves can be found, by the next search.
     assert gdpr.search_log(world.granskare, gdpr.LogQuery(verb="eventlog.searched"))
 
