@@ -916,7 +916,9 @@ def test_a_revoked_refresh_token_is_an_invalid_token() -> None:
 
 def test_a_garbled_lookup_is_no_proof_that_a_comment_is_gone() -> None:
     api = recorded_api()
-    api.add("GET", "comments", httpx.Response(200, content=b'{"kind": "youtube#commentListRe'), id=T3)
+    api.add(
+        "GET", "comments", httpx.Response(200, content=b'{"kind": "youtube#commentListRe'), id=T3
+    )
     with pytest.raises(PlatformError) as caught:
         client(api).refetch(T3)
     assert not isinstance(caught.value, NotFound)
@@ -925,3 +927,39 @@ def test_a_garbled_lookup_is_no_proof_that_a_comment_is_gone() -> None:
         for page in client(api).pages_before_moderation(T3):
             pages.append(page)
     assert len(pages) == 1 and not isinstance(caught.value, NotFound)
+
+
+VIDEO_ENTRY = st.fixed_dictionaries(
+    {
+        "kind": _maybe(st.sampled_from(["youtube#playlistItem", "youtube#video"])),
+        "id": _maybe(st.sampled_from([V1, ""])),
+        "snippet": _maybe(
+            st.fixed_dictionaries(
+                {
+                    "title": _maybe(st.text(max_size=10)),
+                    "description": _maybe(st.text(max_size=10)),
+                    "publishedAt": _maybe(st.sampled_from(["2025-03-01T09:00:00Z", "nej"])),
+                    "channelId": _maybe(st.just(CH)),
+                    "resourceId": _maybe(st.fixed_dictionaries({"videoId": _maybe(st.just(V2))})),
+                }
+            )
+        ),
+        "contentDetails": _maybe(
+            st.fixed_dictionaries(
+                {
+                    "videoId": _maybe(st.just(V3)),
+                    "videoPublishedAt": _maybe(st.just("2025-03-02T00:00:00Z")),
+                }
+            )
+        ),
+    }
+)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(VIDEO_ENTRY, max_size=4), st.sampled_from(["playlistItems", "videos"]))
+def test_video_shaped_data_normalises_or_is_malformed(entries: list, endpoint: str) -> None:
+    _only_malformed(
+        json.dumps({"items": entries}).encode(),
+        {"endpoint": endpoint, "account_external_id": CH, "ids": [V1]},
+    )

@@ -325,3 +325,30 @@ def test_the_demo_connects_its_youtube_channel_and_captures_it(db, tmp_path) -> 
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def test_answering_a_comment_publishes_a_reply_and_archives_it(channel, world, fast_http) -> None:
+    sim, connection, info = channel
+    video = sim.simulator.youtube.store.videos_of(info["channel_id"])[0]["id"]
+    question = sim.simulator.act(
+        "yt_comment", video_id=video, text="Hur anmäler man sig till dansen?"
+    )
+    connection.refresh_from_db()
+    actions.poll(connection, full=True)
+    item = Item.objects.get(account=connection.account, platform_id=question["id"])
+    triage(item, needs_answer=True, topic="kultur_fritid")
+    open_cases_pending()
+    case = Case.objects.get(item=item)
+    inbox_actions.answer_case(
+        world.kom_a, case, "Hej! Anmälan görs i e-tjänsten. /Kulturskolan", key="a1"
+    )
+    store = sim.simulator.youtube.store
+    answer = next(c for c in store.comments.values() if c["parent_id"] == question["id"])
+    assert answer["author_id"] == info["channel_id"] and answer["text"].startswith("Hej! Anmälan")
+    published = Item.objects.get(account=connection.account, platform_id=answer["id"])
+    assert (published.direction, published.kind, published.parent_platform_id) == (
+        "upprattad",
+        "reply",
+        question["id"],
+    )
+    assert published.thread_platform_id == video and published.version_count == 1

@@ -15,11 +15,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_registrator_handles_a_request_from_registration_to_delivery(page, axe, world, items):
     log_in(page, "registrator")
     page.get_by_role("link", name="Utlämnande").click()
+    page.wait_for_load_state()
     assert_accessible(axe, page)
     page.get_by_role("link", name="Registrera en begäran").click()
+    page.wait_for_load_state()
     assert_accessible(axe, page)
     page.get_by_role("button", name="Registrera").click()          # nothing filled in
-    assert page.locator(".error-summary").is_visible()
+    page.locator(".error-summary").wait_for()
     assert page.get_by_text("Beskriv vilka handlingar som begärs.").first.is_visible()
     assert_accessible(axe, page)
     page.get_by_label("Vilka handlingar som begärs").fill("Kommentarer om snöröjning")
@@ -30,6 +32,7 @@ def test_registrator_handles_a_request_from_registration_to_delivery(page, axe, 
     assert_accessible(axe, page)
 
     page.get_by_role("link", name="Sök och välj poster").click()
+    page.wait_for_load_state()
     assert_accessible(axe, page)
     page.get_by_label("Sökord").fill("diabetes")
     page.get_by_role("button", name="Sök").click()
@@ -41,10 +44,11 @@ def test_registrator_handles_a_request_from_registration_to_delivery(page, axe, 
     assert req.items.count() == 1
 
     page.get_by_role("link", name=f"Pröva post #{items['c1'].pk}").click()
+    page.wait_for_load_state()
     assert_accessible(axe, page)
     page.get_by_label("Lämnas inte ut").check()
     page.get_by_role("button", name="Spara beslut för posten").click()
-    assert page.locator(".error-summary").is_visible()
+    page.locator(".error-summary").wait_for()
     assert_accessible(axe, page)
     page.get_by_label("Lämnas ut med maskering").check()
     page.get_by_role("button", name="Spara beslut för posten").click()
@@ -53,6 +57,7 @@ def test_registrator_handles_a_request_from_registration_to_delivery(page, axe, 
     assert page.get_by_text("Så lämnas texten ut").is_visible()
     assert_accessible(axe, page)
     page.get_by_role("link", name="Tillbaka till begäran").click()
+    page.wait_for_load_state()
     page.get_by_role("button", name="Fatta beslut om begäran").click()
     page.wait_for_load_state()
     assert_accessible(axe, page)
@@ -75,9 +80,8 @@ def test_gdpr_pages(page, axe, world, items, fb_account):
     page.goto("/gdpr/registerutdrag/")
     assert_accessible(axe, page)
     page.get_by_role("button", name="Ta fram utdrag").click()
-    assert page.locator(".error-summary").is_visible()
+    page.locator(".error-summary").wait_for()
     assert_accessible(axe, page)
-    page.get_by_role("link", name="Logga ut").count()   # the nav is there
 
     page.context.clear_cookies()
     log_in(page, "granskare")
@@ -86,5 +90,5 @@ def test_gdpr_pages(page, axe, world, items, fb_account):
     page.get_by_label("Händelse (början av namnet, t.ex. records.)").fill("registry.")
     page.get_by_role("button", name="Sök").click()
     page.wait_for_load_state()
-    assert page.get_by_text("(sökningen är loggad)").is_visible()
+    page.get_by_text("(sökningen är loggad)").wait_for()
     assert_accessible(axe, page)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from insyn.lib.policy import render_template
@@ -87,6 +87,13 @@ def entries(req: Request) -> list[Entry]:
 
 
 def produce(req: Request, *, actor, now) -> Produced:
+    # The decision and the documents are the authority's, in Swedish (språklagen 10 §),
+    # whatever language the handler's screen is in.
+    with translation.override("sv"):
+        return _produce(req, actor=actor, now=now)
+
+
+def _produce(req: Request, *, actor, now) -> Produced:
     items = entries(req)
     decided_on = timezone.localtime(req.decided_at or now).date()
     cover, appeal_text = _texts(req, decided_on)

@@ -161,7 +161,7 @@ def request_find(request, pk: int):
 def _candidates(ri: RequestItem, triage) -> list[dict]:
     """The masks offered on the review page, in a stable order the POST can refer to by index:
     the stored masks (checked) and the triage suggestions not already stored (checked only
-    before the first decision)."""
+    before the first decision, and never a whole-text one)."""
     text = ri.version.text
     out, seen = [], set()
     for m in ri.masks:
@@ -172,7 +172,9 @@ def _candidates(ri: RequestItem, triage) -> list[dict]:
     for s in masking.suggestions(text, triage):
         if (s.start, s.end) in seen:
             continue
-        out.append({"start": s.start, "end": s.end, "kind": s.kind, "osl": s.osl, "checked": not ri.decision,
+        # A whole-text mask is in effect a refusal: offered, never pre-ticked.
+        out.append({"start": s.start, "end": s.end, "kind": s.kind, "osl": s.osl,
+                    "checked": not ri.decision and not s.whole_text,
                     "label": s.label, "whole": s.whole_text})
     for c in out:
         c["quote"] = text[c["start"]:c["end"]] if not c["whole"] else ""
