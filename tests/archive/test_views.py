@@ -128,3 +128,21 @@ def test_secret_items_are_shown_only_to_registrators_and_the_handler(world, arch
     content = login(Client(), world.registrator).get(f"/arkiv/{item.pk}/").content.decode()
     assert "simskolan för barn" in content
     assert Event.objects.count() > before  # the registrator's read is chained
+
+
+def test_an_item_without_an_author_name_is_the_accounts_own_or_an_unknown_sender(world, make_account):
+    # A WordPress post names only a user id; an Instagram or X direct message only a sender id.
+    account = make_account(status="aktivt", external_id="11")
+    raw = record_raw(account=account, platform="facebook_page", source="poll", body=b"n", received_at=T0)
+    archive_apply.apply(raw, Normalised(items=[
+        _item("p1", "Budgeten är publicerad", kind="post", author=""),
+        _item("c1", "Tack för infon", author=""),
+    ]))
+    own, incoming = Item.objects.get(platform_id="p1"), Item.objects.get(platform_id="c1")
+    client = login(Client(), world.kom_a)
+    assert f"{account.name}</h1>" in client.get(f"/arkiv/{own.pk}/").content.decode()
+    assert "från okänd avsändare</h1>" in client.get(f"/arkiv/{incoming.pk}/").content.decode()
+    results = client.get("/arkiv/").content.decode()
+    assert "okänd avsändare," in results and f"{account.name}, " in results
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "unknown sender</h1>" in client.get(f"/arkiv/{incoming.pk}/").content.decode()

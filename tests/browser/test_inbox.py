@@ -95,7 +95,7 @@ def test_answer_forward_moderate_and_move_to_the_diarium(page, axe, world, sim, 
     page.get_by_role("link", name="Dölj eller ta bort").click()
     assert_accessible(axe, page)
     page.get_by_role("button", name="Genomför").click()  # no legal basis: refused
-    assert page.get_by_text("Inlägget togs inte bort").is_visible()
+    assert page.get_by_text("Inlägget doldes inte").is_visible()  # hiding is the default choice
     assert_accessible(axe, page)
     page.get_by_label("Ta bort inlägget").check()
     page.get_by_label("Rättslig grund").select_option("personangrepp_fortal")

@@ -51,6 +51,28 @@ def test_duplicate_or_bad_account_is_a_clear_error():
                      "--token", "t")
 
 
+
+@pytest.mark.django_db
+def test_a_blog_is_added_by_its_host_and_read_by_its_feed_or_its_rest_api():
+    # No --url: the blog's address is its host; no --external-id: a feed has no user id.
+    call_command("account", "add", "--platform", "rss", "--handle", "blogg.nyby.se", "--token", "-",
+                 "--organisation", "Nyby kommun", stdout=io.StringIO())
+    call_command("account", "add", "--platform", "wordpress", "--handle", "nyheter.nyby.se", "--external-id", "3",
+                 "--token", "redaktor:abcd efgh", "--base-url", "https://nyheter.nyby.se/wp-json", stdout=io.StringIO())
+    feed, api = Account.objects.order_by("pk")
+    assert (feed.platform, feed.url, feed.external_id) == ("blog", "https://blogg.nyby.se/", "")
+    assert feed.connection.base_url == "https://blogg.nyby.se/feed/"
+    assert (api.url, api.connection.base_url) == ("https://nyheter.nyby.se/", "https://nyheter.nyby.se/wp-json")
+
+
+@pytest.mark.django_db
+def test_the_platform_id_is_required_except_for_a_blog():
+    with pytest.raises(CommandError, match="--external-id"):
+        call_command("account", "add", "--platform", "bluesky", "--handle", "nyby.bsky.social", "--token", "app-pw",
+                     "--organisation", "Nyby kommun")
+    assert not Account.objects.exists()
+
+
 def _archive_two_items(account):
     raw = record_raw(account=account, platform="mastodon", source="poll", body=b"{}",
                      received_at=datetime(2026, 3, 2, 8, 0, tzinfo=UTC))

@@ -119,3 +119,11 @@ def test_decisions_become_triage_examples(world, inbox, tmp_path):
     call_command("inbox", "decisions", "-o", str(out))
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 2
+
+
+def test_a_refused_hide_is_reported_as_not_hidden_in_swedish(world, sim, fast_http):
+    case = md_case(sim, ATTACK, labels={"moderation": ["personangrepp_fortal"]})
+    page = login(Client(), world.kom_a).post(f"/inkorg/{case.pk}/moderera/", {
+        "how": "hide", "legal_basis": "personangrepp_fortal", "reason": "", "key": "h1"}).content.decode()
+    assert "Inlägget kunde inte döljas" in page and "kunde inte tas bort" not in page
+    assert "Mastodon kan inte dölja eller ta bort andras inlägg" in page

@@ -89,6 +89,8 @@ def test_classes_follow_the_table(world, archive):
 
 def test_periods():
     assert Period.parse("P2Y").before(datetime(2026, 2, 28, tzinfo=UTC)) == datetime(2024, 2, 28, tzinfo=UTC)
+    assert [Period.parse(p).human for p in ("P2Y", "P1Y6M", "P1M", "P90D", "P2W")] == [
+        "2 år", "1 år 6 månader", "1 månad", "90 dagar", "14 dagar"]
     assert Period.parse("P1M").before(datetime(2026, 3, 31, tzinfo=UTC)) == datetime(2026, 2, 28, tzinfo=UTC)
     assert Period.parse("P1Y6M2W1D").before(datetime(2026, 7, 20, tzinfo=UTC)) == datetime(2025, 1, 5, tzinfo=UTC)
     for bad in ("P", "2Y", "PT5H", "P1.5Y", ""):

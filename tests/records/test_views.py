@@ -145,8 +145,11 @@ def test_gallring_pages_for_the_arkivarie(world, arkivarie, fb_account):
                                         "decision_date": "2025-02-01", "authorities": [world.ks.pk],
                                         "classes": ["kommentarer"]})
     decision = GallringDecision.objects.get()
+    overview = client.get("/gallring/").content.decode()
+    # The decision names its classes by label and its period in words, not "kommentarer (P2Y)".
+    assert "Kommentarer av tillfällig eller ringa betydelse (2 år)" in overview and "(P2Y)" not in overview
     preview = client.get("/gallring/forhandsgranska/").content.decode()
-    assert "KS 2025/14 § 37" in preview and "1 post gallras" in preview
+    assert "KS 2025/14 § 37" in preview and "1 post gallras" in preview and "2 år (före" in preview
     assert Item.objects.get(platform_id="c1").text == "Gammal kommentar"     # preview changed nothing
     assert client.post("/gallring/kor/", {}).url == "/gallring/forhandsgranska/"    # must confirm
     response = client.post("/gallring/kor/", {"confirm": "on"})
@@ -231,6 +234,6 @@ def test_items_that_should_be_registered_are_suggested(world, fb_account):
     page = _get(world.registrator, "/diarium/registrera/").content.decode()
     c1, c2 = Item.objects.get(platform_id="c1"), Item.objects.get(platform_id="c2")
     assert f"/diarium/registrera/{c1.pk}/" in page and f"/diarium/registrera/{c2.pk}/" not in page
-    assert "möjlig sekretess: socialtjanst_arende" in page and "LVU" not in page   # no content in the list
+    assert "möjlig sekretess: socialtjänstärende" in page and "LVU" not in page   # no content in the list
     form = _get(world.registrator, f"/diarium/registrera/{c1.pk}/").content.decode()
     assert 'value="OSL 26 kap. 1 §"' in form and "checked" in form

@@ -33,6 +33,7 @@ def test_register_an_account_through_the_form(world):
     assert response.status_code == 302 and response["Location"] == f"/register/{account.pk}/"
     page = client.get(response["Location"]).content.decode()
     assert "Kommunen på Instagram" in page and "Föreslaget" in page
+    assert "Vi svarar senast kl. 17 nästa arbetsdag." in page and "next_working_day_end" not in page  # its Svarstid
 
 
 def test_form_errors_are_in_swedish_and_nothing_is_saved(world):
@@ -44,6 +45,17 @@ def test_form_errors_are_in_swedish_and_nothing_is_saved(world):
     assert "Kontot sparades inte" in content and "Adressen hör inte till Instagram" in content
     assert "Detta fält måste fyllas i" in content  # Django's own Swedish for a required field
     assert Account.objects.count() == 0 and Event.objects.count() == events
+
+
+
+def test_a_blog_is_registered_by_its_address_alone_other_platforms_need_the_handle(world):
+    client = login(Client(), world.kom_a)
+    response = client.post("/register/ny/", _form(world, handle=""))
+    assert response.status_code == 200 and "Detta fält måste fyllas i" in response.content.decode()
+    client.post("/register/ny/", _form(world, platform="blog", name="Skolbloggen", handle="",
+                                       url="https://skolblogg.kommunen.se/"))
+    account = Account.objects.get()
+    assert (account.platform, account.handle) == ("blog", "skolblogg.kommunen.se")
 
 
 def test_confidential_unit_warns_in_the_form(world):
@@ -124,9 +136,11 @@ def test_unknown_export_format_is_404(world):
 
 
 def test_reading_the_eventlog_is_itself_logged(world):
-    login(Client(), world.granskare).get("/handelselogg/")
+    page = login(Client(), world.granskare).get("/handelselogg/").content.decode()
     event = Event.objects.filter(kind="eventlog.read").get()
     assert event.actor == world.granskare
+    assert "/gdpr/loggsok/" in page  # the granskare's way on to the full log search
+    assert "/gdpr/loggsok/" not in login(Client(), world.samordnare).get("/handelselogg/").content.decode()
 
 
 def test_samordnare_must_pass_two_factor(world):

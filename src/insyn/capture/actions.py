@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -52,20 +53,28 @@ KEPT_HEADERS = {"content-type", "date", "link", "x-app-usage", "x-business-use-c
 POLLED_STATUSES = (Status.AKTIVT, Status.AVVECKLAS)
 
 
-def find_account(ref: str) -> Account | None:
+def find_account(ref: str, *, platforms: Iterable[str] = ()) -> Account | None:
     """An account by what an operator types: its register number, the platform's id, or its
-    handle with or without a leading @."""
+    handle with or without a leading @. The same handle is often used on several platforms
+    (a kommun's Facebook page, Instagram and X): with ``platforms`` an account on one of
+    them is preferred, so ``insyn import x-archive … --account angekommun`` finds the X
+    account rather than the Facebook page."""
     ref = ref.strip()
-    accounts = Account.objects.select_related("organisation")
-    if ref.isdigit():
-        found = accounts.filter(pk=int(ref)).first() or accounts.filter(external_id=ref).first()
+    everything = Account.objects.select_related("organisation")
+    platforms = list(platforms)
+    for accounts in ([everything.filter(platform__in=platforms)] if platforms else []) + [everything]:
+        if ref.isdigit():
+            found = accounts.filter(pk=int(ref)).first() or accounts.filter(external_id=ref).first()
+            if found:
+                return found
+        for candidate in (ref, "@" + ref.lstrip("@"), ref.lstrip("@")):
+            found = accounts.filter(handle__iexact=candidate).first()
+            if found:
+                return found
+        found = accounts.filter(external_id=ref).first()
         if found:
             return found
-    for candidate in (ref, "@" + ref.lstrip("@"), ref.lstrip("@")):
-        found = accounts.filter(handle__iexact=candidate).first()
-        if found:
-            return found
-    return accounts.filter(external_id=ref).first()
+    return None
 
 
 def kept_headers(headers) -> dict[str, str]:

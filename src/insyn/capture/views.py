@@ -89,8 +89,78 @@ def _page_ids(body: bytes) -> set[str]:
 
 
 # ---------------------------------------------------------------- connecting an account (UI)
+# What the connect form asks for on each platform: (label, help) of the platform's id, the
+# secret and the API address. The secret's form is the platform module's (docs/platforms/).
+CONNECT_FIELDS: dict[str, dict[str, tuple]] = {
+    "facebook_page": {
+        "external_id": (gettext_lazy("Sidans id (Page ID)"),
+                        gettext_lazy("Facebooksidans numeriska id.")),
+        "token": (gettext_lazy("Sidans åtkomstnyckel"),
+                  gettext_lazy("En åtkomstnyckel för sidan (Page access token) från Meta.")),
+        "base_url": (gettext_lazy("API-adress (valfritt)"),
+                     gettext_lazy("Lämna tomt för Meta Graph API.")),
+    },
+    "instagram": {
+        "external_id": (gettext_lazy("Instagramkontots id (ig-user-id)"),
+                        gettext_lazy("Det numeriska id:t för Instagramkontot (företags- eller kreatörskonto "
+                                     "kopplat till en Facebooksida), inte @namnet.")),
+        "token": (gettext_lazy("Den kopplade Facebooksidans åtkomstnyckel"),
+                  gettext_lazy("Sidans åtkomstnyckel med behörigheterna instagram_basic, instagram_manage_comments, "
+                               "instagram_manage_messages och pages_read_engagement.")),
+        "base_url": (gettext_lazy("API-adress (valfritt)"),
+                     gettext_lazy("Lämna tomt för Meta Graph API.")),
+    },
+    "mastodon": {
+        "external_id": (gettext_lazy("Kontots id på servern"),
+                        gettext_lazy("Det numeriska id:t, t.ex. från /api/v1/accounts/lookup?acct=namn.")),
+        "token": (gettext_lazy("Åtkomstnyckel"),
+                  gettext_lazy("Från Inställningar → Utveckling → Ny applikation, med läs- och skrivbehörighet.")),
+        "base_url": (gettext_lazy("Serverns adress (valfritt)"),
+                     gettext_lazy("Lämna tomt: servern i kontots @namn@server.")),
+    },
+    "youtube": {
+        "external_id": (gettext_lazy("Kanalens id (UC…)"),
+                        gettext_lazy("Kanalens id börjar med UC och har 24 tecken (YouTube Studio → Inställningar → "
+                                     "Kanal → Avancerade inställningar).")),
+        "token": (gettext_lazy("Googles inloggningsuppgifter (JSON)"),
+                  gettext_lazy("Googles ”authorized user”-JSON med client_id, client_secret och refresh_token, så "
+                               "att Insyn kan förnya sin åtkomst. En åtkomstnyckel räcker bara en timme.")),
+        "base_url": (gettext_lazy("API-adress (valfritt)"),
+                     gettext_lazy("Lämna tomt för YouTube Data API.")),
+    },
+    "bluesky": {
+        "external_id": (gettext_lazy("Kontots DID (did:plc:…)"),
+                        gettext_lazy("Kontots bestående id: ett byte av handle kan då inte leda Insyn till ett annat "
+                                     "konto.")),
+        "token": (gettext_lazy("Applösenord"),
+                  gettext_lazy("Ett applösenord från Inställningar → Integritet och säkerhet → Applösenord, aldrig "
+                               "kontots eget lösenord.")),
+        "base_url": (gettext_lazy("Kontots server (PDS, valfritt)"),
+                     gettext_lazy("Lämna tomt för konton hos Bluesky (https://bsky.social).")),
+    },
+    "blog": {
+        "external_id": (gettext_lazy("WordPress-användarens id (valfritt)"),
+                        gettext_lazy("Id för användaren som applösenordet hör till. Lämna tomt för ett flöde.")),
+        "token": (gettext_lazy("Applösenord eller -"),
+                  gettext_lazy("användarnamn:applösenord (WordPress → Användare → Profil → Applösenord) för att "
+                               "läsa och moderera över REST-API:t, eller - för att bara läsa flödet.")),
+        "base_url": (gettext_lazy("REST-API eller flöde (valfritt)"),
+                     gettext_lazy("https://bloggen/wp-json för WordPress REST-API, eller flödets adress (RSS eller "
+                                  "Atom, bara läsning). Tomt: bloggens adress + /feed/.")),
+    },
+}
+OPTIONAL_EXTERNAL_ID = {"blog"}  # a feed has no account id (docs/platforms/blog.md)
+
+
+def connect_fields(platform: str) -> dict[str, tuple]:
+    generic = {"external_id": (gettext_lazy("Plattformens id för kontot"), ""),
+               "token": (gettext_lazy("Åtkomstnyckel"), ""),
+               "base_url": (gettext_lazy("API-adress (valfritt)"), "")}
+    return CONNECT_FIELDS.get(platform, generic)
+
+
 class ConnectForm(forms.Form):
-    external_id = forms.CharField(label=gettext_lazy("Plattformens id för kontot"), max_length=200)
+    external_id = forms.CharField(label=gettext_lazy("Plattformens id för kontot"), max_length=200, required=False)
     token = forms.CharField(label=gettext_lazy("Åtkomstnyckel"), widget=forms.PasswordInput(render_value=False),
                             max_length=4000)
     base_url = forms.URLField(label=gettext_lazy("API-adress (valfritt)"), required=False, assume_scheme="https")
@@ -116,6 +186,9 @@ def connect_view(request, pk: int):
         messages.error(request, _("Insamling från %(platform)s finns inte ännu.") % {"platform": account.get_platform_display()})
         return redirect("account_detail", pk=pk)
     form = ConnectForm(request.POST)
+    if form.is_valid() and not form.cleaned_data["external_id"] and account.platform not in OPTIONAL_EXTERNAL_ID:
+        label = connect_fields(account.platform)["external_id"][0]
+        form.add_error("external_id", _("Ange plattformens id för kontot (%(field)s).") % {"field": label})
     if not form.is_valid():
         messages.error(request, _("Kontrollera uppgifterna: %(errors)s") % {"errors": "; ".join(sum(form.errors.values(), []))})
         return redirect("account_detail", pk=pk)

@@ -83,7 +83,7 @@ class DecisionForm(InsynForm):
             organisation_id__in={m.unit.authority.organisation_id for m in user.memberships_cached()})
         self.fields["authorities"].queryset = authorities.order_by("name")
         self.fields["classes"].choices = [
-            (c.key, f"{c.label} ({c.period.iso})") for c in retention_classes().values() if c.gallras and c.mapped]
+            (c.key, f"{c.label} ({c.period.human})") for c in retention_classes().values() if c.gallras and c.mapped]
 
 
 class ReasonForm(InsynForm):

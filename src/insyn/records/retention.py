@@ -59,6 +59,20 @@ class Period:
     def iso(self) -> str:
         return self.text or f"P{self.years}Y{self.months}M{self.days}D"
 
+    @property
+    def human(self) -> str:
+        """The period in words for the pages ("2 år", "1 år 6 månader"); the ISO form is for files."""
+        from django.utils.translation import ngettext
+
+        parts = []
+        if self.years:
+            parts.append(ngettext("%(n)d år", "%(n)d år", self.years) % {"n": self.years})
+        if self.months:
+            parts.append(ngettext("%(n)d månad", "%(n)d månader", self.months) % {"n": self.months})
+        if self.days:
+            parts.append(ngettext("%(n)d dag", "%(n)d dagar", self.days) % {"n": self.days})
+        return " ".join(parts) or self.iso
+
     def before(self, when: datetime) -> datetime:
         """``when`` minus this period (a day that does not exist in the month is clamped)."""
         month_index = when.year * 12 + (when.month - 1) - (self.years * 12 + self.months)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from insyn.archive.models import Item, VersionTriage
 from insyn.eventlog import log
+from insyn.inbox.models import SENSITIVE_LABELS
 from insyn.registry.forms import add_validation_errors
 from insyn.registry.models import Authority
 from insyn.registry.permissions import can_view, require
@@ -209,7 +210,8 @@ def _suggestions(user, authorities) -> list[tuple[Item, list[str]]]:
     for pk, labels in flagged:
         hints = [label for label in labels if label in SEKRETESS_HINTS]
         if hints:
-            ids.setdefault(pk, []).append(_("möjlig sekretess: %(labels)s") % {"labels": ", ".join(hints)})
+            named = ", ".join(str(SENSITIVE_LABELS.get(h, h)).lower() for h in hints)
+            ids.setdefault(pk, []).append(_("möjlig sekretess: %(labels)s") % {"labels": named})
     items = Item.objects.filter(pk__in=list(ids)).select_related("account").order_by("-inkommen_at")[:100]
     return [(item, ids[item.pk]) for item in items]
 
@@ -280,7 +282,7 @@ def gallring_overview(request):
                 covering.setdefault(key, []).append(d)
     return render(request, "records/gallring_overview.html", {
         "classes": [(c, covering.get(c.key, [])) for c in classes], "policy_error": policy_error,
-        "decisions": decisions, "runs": GallringRun.objects.select_related("started_by")[:20],
+        "class_labels": {c.key: c.label for c in classes}, "decisions": decisions, "runs": GallringRun.objects.select_related("started_by")[:20],
         "is_arkivarie": permissions.is_arkivarie(request.user),
         "can_place_hold": permissions.can_place_hold(request.user),
         "holds": LegalHold.objects.active().select_related("account", "item", "placed_by")[:200],

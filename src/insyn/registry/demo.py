@@ -45,8 +45,10 @@ PEOPLE = [
     DemoPerson("chef", "Anders Forsberg", Role.CHEF, "Kommunledningsförvaltningen", "Kommundirektör"),
     DemoPerson("chef.bun", "Birgitta Strand", Role.CHEF, "Barn- och utbildningsförvaltningen", "Förvaltningschef"),
     DemoPerson("chef.energi", "Johan Ström", Role.CHEF, "Älvby Energi AB", "VD"),
-    DemoPerson("registrator", "Rolf Sjöberg", Role.REGISTRATOR, "Kommunkansliet", "Registrator"),
-    DemoPerson("arkivarie", "Ingrid Dahl", Role.ARKIVARIE, "Kommunkansliet", "Arkivarie"),
+    # The registrator and the arkivarie sit in kommunkansliet but work for the whole förvaltning:
+    # their roles are held there, so they see the accounts they register, snapshot and deliver.
+    DemoPerson("registrator", "Rolf Sjöberg", Role.REGISTRATOR, "Kommunledningsförvaltningen", "Registrator"),
+    DemoPerson("arkivarie", "Ingrid Dahl", Role.ARKIVARIE, "Kommunledningsförvaltningen", "Arkivarie"),
     DemoPerson("granskare", "Gustav Lund", Role.GRANSKARE, "Kommunledningsförvaltningen", "Revisor"),
 ]
 
@@ -105,9 +107,9 @@ def load_demo() -> bool:
             anchoring="Förankrat i förvaltningsledningen, protokoll § 12.",
         )
 
-    def open_fully(account, chef, checks=True):
-        move(account, Status.BESLUTAT, chef, 60)
-        move(account, Status.AKTIVT, chef, 50)
+    def open_fully(account, chef, checks=True, days_ago=50):
+        move(account, Status.BESLUTAT, chef, days_ago + 10)
+        move(account, Status.AKTIVT, chef, days_ago)
         if checks:
             actions.confirm_sender_checklist(account.responsible, account, logo_shown=True, unit_shown=True)
             actions.mark_info_text_published(account.responsible, account, url=account.url)
@@ -126,7 +128,8 @@ def load_demo() -> bool:
                      handle="@alvby@social.alvby.example", url="https://social.alvby.example/@alvby",
                      purpose="Kriskommunikation och nyheter i ett öppet, reklamfritt nätverk.",
                      message="Snabb och saklig information.", responsible=komm2, administrators=[komm, komm2])
-    open_fully(masto, "chef", checks=False)
+    # Active for seven months: its half-yearly snapshot (R25) is overdue, so the worker orders a draft.
+    open_fully(masto, "chef", checks=False, days_ago=210)
     bsky = register(komm2, "Kommunikationsavdelningen", platform=Platform.BLUESKY, name="Älvby kommun på Bluesky",
                     handle="alvbykommun.bsky.social", url="https://bsky.app/profile/alvbykommun.bsky.social",
                     purpose="Nyheter och dialog med invånarna i ett öppet nätverk (medborgardialog).",

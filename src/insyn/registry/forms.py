@@ -36,8 +36,10 @@ class AccountForm(InsynForm):
     unit = forms.ModelChoiceField(Unit.objects.none(), label=_("Ansvarig enhet"), empty_label=_("– Välj enhet –"))
     platform = forms.ChoiceField(choices=Platform.choices, label=_("Plattform"))
     name = forms.CharField(label=_("Namn på kontot"), max_length=200)
-    handle = forms.CharField(label=_("Användarnamn/handle"), max_length=200,
-                             help_text=_("Som på plattformen, t.ex. angekommun eller @angekommun@mastodon.nu."))
+    handle = forms.CharField(label=_("Användarnamn/handle"), max_length=200, required=False,
+                             help_text=_("Som på plattformen, t.ex. angekommun, @angekommun@mastodon.nu (Mastodon), "
+                                         "@angekommun (YouTube) eller ange.bsky.social (Bluesky). För en blogg kan "
+                                         "fältet lämnas tomt: bloggens adress används."))
     url = forms.CharField(label=_("Adress (URL)"), max_length=500)
     purpose = forms.CharField(label=_("Syfte"), widget=forms.Textarea(attrs={"rows": 3}))
     target_group = forms.CharField(label=_("Målgrupp"), widget=forms.Textarea(attrs={"rows": 2}))
@@ -59,7 +61,9 @@ class AccountForm(InsynForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Krävs för enheter som hanterar mycket sekretessuppgifter (R27)."),
     )
-    external_id = forms.CharField(label=_("Plattformens id (valfritt)"), required=False, max_length=200)
+    external_id = forms.CharField(label=_("Plattformens id (valfritt)"), required=False, max_length=200,
+                                  help_text=_("T.ex. sidans id, Instagramkontots id, YouTube-kanalens id (UC…) eller "
+                                              "Bluesky-kontots DID. Kan också anges när kontot ansluts."))
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,7 +86,10 @@ class AccountForm(InsynForm):
         # Check the address against the platform here too, so every error shows at once.
         data = super().clean()
         platform, handle, url = data.get("platform"), data.get("handle"), data.get("url")
-        if platform and handle and url:
+        if platform and platform != Platform.BLOG and not handle and "handle" not in self.errors:
+            # Only a blog's handle can be derived (from its address: registry/platforms.py).
+            self.add_error("handle", self.fields["handle"].error_messages["required"])
+        if platform and url and (handle or platform == Platform.BLOG):
             try:
                 data["handle"], data["url"] = normalise(platform, handle, url)
             except ValidationError as exc:

@@ -23,7 +23,7 @@ from .forms import (
     SenderChecklistForm,
     add_validation_errors,
 )
-from .models import Account, Authority, Platform, Status, User
+from .models import Account, Authority, Platform, Role, Status, User
 from .policy import current_policy, current_policy_version
 
 
@@ -118,6 +118,8 @@ def account_detail(request, pk: int):
         "policy": current_policy_version(),
         "connection": getattr(account, "connection", None),
         "item_count": account.items.count(),
+        "response_rule": current_policy().response_rules.get(account.response_rule, {}).get(
+            "description", account.response_rule),
     })
 
 
@@ -293,4 +295,6 @@ def eventlog_view(request):
     page = events[:200]
     with transaction.atomic():
         log.append("eventlog.read", actor=request.user, data={"filter": kind, "count": len(page)})
-    return render(request, "registry/eventlog.html", {"events": page, "kind": kind})
+    # Granskare search the whole chain on the log-search page (records' GDPR pages, R29).
+    return render(request, "registry/eventlog.html", {
+        "events": page, "kind": kind, "can_search_log": request.user.has_role(Role.GRANSKARE)})

@@ -284,8 +284,8 @@ def normalize(text: str) -> Normalized:
 
 
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
-                       "@": "a", "$": "s", "€": "e", "|": "i"})  # fmt: skip
-_LEET_CHARS_RE = re.compile(r"[013457@$€|]")
+                       "@": "a", "$": "s", "€": "e", "|": "i", "!": "i"})  # fmt: skip
+_LEET_CHARS_RE = re.compile(r"[013457@$€|!]")
 _LETTER_RE = re.compile(r"[^\W\d_]")
 _REPEAT_RE = re.compile(r"([^\W\d_])\1+")
 
@@ -310,5 +310,7 @@ def skeleton_word(word: str) -> str:
 
 # Word tokens; '*' and '#' inside a word are kept because they mask letters ("j*vla"), and
 # '@', '$', '€', '|' because they stand for letters ("h@ra", "ka$$a").
-TOKEN_RE = re.compile(r"[^\W_](?:[\w*#@$€|]*[^\W_])?")
+# A "!" stands for an "i" only inside a word that is also written with digits ("n!gg3rs");
+# elsewhere it ends a sentence ("hej!hur mår du").
+TOKEN_RE = re.compile(r"[^\W_](?=[\w!]*\d)[\w*#@$€|!]*[^\W_]|[^\W_](?:[\w*#@$€|]*[^\W_])?")
 WILDCARDS = frozenset("*#")

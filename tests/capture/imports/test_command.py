@@ -127,3 +127,23 @@ def test_a_second_ctrl_c_stops_at_once_and_the_batch_in_flight_is_rolled_back(x_
     monkeypatch.undo()
     _import("x-archive", path, "--account", "angekommun", "--resume")
     assert Item.objects.filter(account=x_account).count() == 15
+
+
+@pytest.mark.django_db
+def test_a_handle_used_on_several_platforms_finds_the_account_the_export_belongs_to(x_account, fb_account):
+    # A kommun's Facebook page and X account are both "angekommun"; the resume hint prints the handle.
+    _import("x-archive", str(FIXTURES / "x_archive" / "archive"), "--account", "angekommun")
+    _import("facebook-dyi", str(FIXTURES / "facebook_dyi" / "export"), "--account", "@angekommun")
+    assert {run.kind: run.account for run in ImportRun.objects.all()} == {"x-archive": x_account,
+                                                                         "facebook-dyi": fb_account}
+
+
+@pytest.mark.django_db
+def test_already_imported_is_dated_in_local_time(x_account):
+    from django.utils import timezone
+
+    path = str(FIXTURES / "x_archive" / "archive")
+    _import("x-archive", path, "--account", "angekommun")
+    finished = timezone.localtime(ImportRun.objects.get().finished_at)  # Europe/Stockholm
+    with pytest.raises(CommandError, match=f"{finished:%Y-%m-%d %H:%M}"):
+        _import("x-archive", path, "--account", "angekommun")

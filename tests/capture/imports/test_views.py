@@ -17,6 +17,7 @@ def test_samordnare_sees_runs_with_status_and_errors(client, world, x_account):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Ånge kommun" in html and "x-archive" in html and "Klar" in html
+    assert "X-arkiv" in html  # the kind's name for people, besides its command-line name
     assert "data/tweets.js, post 3" in html and "2 fel" in html
 
 

@@ -65,7 +65,7 @@ def test_arkivarie_records_a_decision_previews_and_runs_gallring(page, axe, worl
     page.get_by_label("Beslutat av").fill("Kommunstyrelsen")
     page.get_by_label("Beslutsdatum").fill("2025-02-01")
     page.get_by_label("Kommunstyrelsen").check()
-    page.get_by_label("Kommentarer av tillfällig eller ringa betydelse (P2Y)").check()
+    page.get_by_label("Kommentarer av tillfällig eller ringa betydelse (2 år)").check()
     page.get_by_role("button", name="Registrera beslutet").click()
     page.wait_for_load_state()
     assert_accessible(axe, page)

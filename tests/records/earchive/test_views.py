@@ -34,6 +34,7 @@ def test_the_list_offers_only_valid_packages(client, small_archive, arkivarie):
     assert f"/e-arkiv/{valid.pk}/hamta/" in html
     assert f"/e-arkiv/{invalid.pk}/hamta/" not in html
     assert "Underkänd vid validering" in html
+    assert "Alla poster" in html and "… – …" not in html   # packages without a period
 
 
 def test_an_invalid_package_shows_its_report_and_cannot_be_downloaded(client, small_archive, arkivarie):

@@ -189,6 +189,19 @@ def test_saving_moves_the_due_time_and_the_next_period_is_reminded_again(period_
     assert schedule.claim_due(now=row.next_due_at + timedelta(minutes=2)) == []
 
 
+def test_schedule_runs_from_the_decision_date_not_from_when_it_was_typed_in(world, make_account):
+    # An account entered into the register long after it was opened is due from its decision.
+    account = make_account(status="beslutat", handle="gammalt", name="Sedan länge aktivt konto",
+                           url="https://www.facebook.com/gammalt")
+    registry_actions.decide(world.samordnare, account, "aktivt", decided_by=world.chef_a,
+                            decision_date=timezone.localdate() - timedelta(days=250), mandate="Uppdrag",
+                            anchoring="Ledningsgruppen § 2")
+    row = SnapshotSchedule.objects.get(account=account)
+    assert timezone.localtime(actions.activated_at(account)).date() == timezone.localdate() - timedelta(days=250)
+    assert row.next_due_at == schedule.add_months(actions.activated_at(account), 6)
+    assert row.is_due
+
+
 def test_closing_an_account_orders_its_final_snapshot(world, make_account):
     account = make_account(status="avvecklas", handle="stangs", name="Kontot som stängs",
                            url="https://www.facebook.com/stangs")

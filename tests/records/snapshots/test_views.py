@@ -29,11 +29,19 @@ def test_overview_and_account_page_show_due_date_and_drafts(client, world, perio
     assert page.status_code == 200
     assert period_world["account"].name in page.content.decode()
     assert "Granska utkastet" in page.content.decode()
+    assert 'href="/ogonblicksbilder/"' in client.get("/").content.decode()   # in the menu
     page = client.get(f"/ogonblicksbilder/konto/{period_world['account'].pk}/")
     assert page.status_code == 200
     body = page.content.decode()
     assert "Nästa ögonblicksbild senast" in body and "Ta ögonblicksbild nu" in body
     assert "2026-03-01 – 2026-04-01" in body
+
+
+def test_the_menu_offers_snapshots_only_to_those_who_work_with_them(client, world, arkivarie):
+    for user, shown in ((world.kom_a, True), (arkivarie, True), (world.samordnare, True),
+                        (world.granskare, False), (world.registrator, False)):
+        page = login(client, user).get("/").content.decode()
+        assert ('href="/ogonblicksbilder/"' in page) is shown, user.username
 
 
 def test_other_units_get_404_and_non_workers_403(client, world, period_world, generated, arkivarie):

@@ -65,7 +65,11 @@ def test_register_find_review_decide_expedite_over_http(client, world, items):
     pdf_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     for text in (csv_text, pdf_text):
         assert PNR not in text and "Falsk text" not in text and "070-123 45 67" in text   # only what was chosen
-    letter = client.get(f"/utlamnande/{req.pk}/utlamnat/{delivery.pk}/beslut.pdf").content
+    response = client.get(f"/utlamnande/{req.pk}/utlamnat/{delivery.pk}/beslut.pdf")
+    # The file name keeps the number apart from the year: BAH KS 2026/1 → bah-ks-2026-1-beslut.pdf
+    number = req.reference.rsplit(" ", 1)[1].replace("/", "-")
+    assert response["Content-Disposition"].endswith(f'-{number}-beslut.pdf"')
+    letter = response.content
     assert "Den som begärt handlingarna" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(letter)).pages)
     client.post(f"/utlamnande/{req.pk}/avsluta/", {"note": "Klart"})
     assert not is_protected(items["c1"])

@@ -111,7 +111,7 @@ def _claim_run(kind: str, path: str, account: Account, fingerprint: str, size: i
     done = runs.filter(fingerprint=fingerprint, status=ImportRun.Status.FINISHED).order_by("-id").first()
     if done is not None:
         raise ImportRefused(f"Filen är redan importerad till {account.handle} (import {done.pk}, "
-                            f"{done.finished_at:%Y-%m-%d %H:%M}); inget att göra. (Already imported.)")
+                            f"{timezone.localtime(done.finished_at):%Y-%m-%d %H:%M}); inget att göra. (Already imported.)")
     open_run = runs.filter(fingerprint=fingerprint).exclude(status=ImportRun.Status.FINISHED).order_by("-id").first()
     now = timezone.now()
     if not resume:

@@ -15,7 +15,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -59,10 +59,16 @@ def file_path(snapshot: Snapshot, kind: str) -> Path | None:
 
 
 def activated_at(account: Account) -> datetime:
-    """When the account became active (its first decision to aktivt), else when it was registered."""
+    """When the account became active: the start of the decision date of its first decision to
+    aktivt (an account entered into the register long after it was opened is due from when the
+    decision says, not from when someone typed it in), else when it was registered."""
     decision = (AccountDecision.objects.filter(account=account, to_status=Status.AKTIVT)
-                .order_by("recorded_at").values_list("recorded_at", flat=True).first())
-    return decision or account.created_at
+                .order_by("recorded_at").values_list("decision_date", "recorded_at").first())
+    if decision is None:
+        return account.created_at
+    decision_date, recorded_at = decision
+    start_of_day = timezone.make_aware(datetime.combine(decision_date, time.min))
+    return min(start_of_day, recorded_at)
 
 
 def default_period_start(account: Account) -> datetime:

@@ -308,7 +308,7 @@ def delivery_file(request, pk: int, delivery_pk: int, name: str):
     delivery = get_object_or_404(Delivery, pk=delivery_pk, request=req)
     field, media_type = DOWNLOADS[name]
     response = HttpResponse(bytes(getattr(delivery, field)), content_type=media_type)
-    response["Content-Disposition"] = f'attachment; filename="{slugify(req.reference)}-{name}"'
+    response["Content-Disposition"] = f'attachment; filename="{slugify(req.reference.replace("/", "-"))}-{name}"'
     return response
 
 

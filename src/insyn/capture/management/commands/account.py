@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import argparse
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -12,6 +14,22 @@ DEFAULT_TEXT = "Registrerat från kommandoraden – komplettera i förteckningen
 # Everyday names accepted on the command line for the register's platform codes.
 PLATFORM_ALIASES = {"facebook": Platform.FACEBOOK_PAGE, "fb": Platform.FACEBOOK_PAGE, "twitter": Platform.X,
                     "wordpress": Platform.BLOG, "rss": Platform.BLOG}
+# What --external-id, --token and --base-url are on each platform (docs/capture.md and docs/platforms/).
+ADD_EPILOG = """what each platform needs:
+  facebook_page  --external-id the Page id, --token a Page access token
+  mastodon       --handle @name@server, --external-id the account id, --token an access token
+                 (base URL: the handle's server)
+  instagram      --external-id the Instagram user id (ig-user-id, not the @name), --token the linked
+                 Facebook Page's access token (docs/platforms/instagram.md)
+  youtube        --handle @channel, --external-id the channel id (UC...), --token Google's
+                 authorized-user credentials JSON {client_id, client_secret, refresh_token}
+                 (docs/platforms/youtube.md)
+  bluesky        --handle name.bsky.social, --external-id the DID (did:plc:...), --token an app
+                 password, never the account's password (docs/platforms/bluesky.md)
+  blog           --handle the blog's host (blogg.example.se), --token user:application-password with
+                 --base-url https://blogg.example.se/wp-json (WordPress REST API), or --token - for
+                 the feed (default: the blog's /feed/); --external-id optional (docs/platforms/blog.md)
+"""
 
 
 class Command(BaseCommand):
@@ -19,12 +37,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        add = sub.add_parser("add", help="register an account and connect it for capture")
+        add = sub.add_parser("add", help="register an account and connect it for capture", epilog=ADD_EPILOG,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
         add.add_argument("--platform", required=True, type=lambda v: PLATFORM_ALIASES.get(v.lower(), v.lower()),
                          choices=Platform.values, help="facebook_page (or facebook), mastodon, instagram, …")
-        add.add_argument("--external-id", required=True, help="the platform's id (page id, Mastodon account id)")
+        add.add_argument("--external-id", default="", help="the platform's id for the account (see below; "
+                         "optional only for a blog)")
         add.add_argument("--handle", required=True)
-        add.add_argument("--token", required=True, help="access token (stored encrypted)")
+        add.add_argument("--token", required=True, help="access token, app password or credentials (stored "
+                         "encrypted; see below)")
         add.add_argument("--base-url", default="", help="API root; default per platform (Mastodon: the handle's server)")
         add.add_argument("--unit", help="unit name (default: the only unit)")
         add.add_argument("--name", help="display name (default: the handle)")
@@ -59,6 +80,8 @@ class Command(BaseCommand):
         if units.count() != 1:
             raise CommandError("Ange --unit med enhetens namn." if not unit else f"Enheten {unit!r} finns inte (eller finns flera gånger).")
         the_unit = units.get()
+        if not external_id and platform != Platform.BLOG:
+            raise CommandError("Ange --external-id: plattformens id för kontot (se insyn account add --help).")
         account = actions.register_account_from_cli(
             unit=the_unit, platform=platform, handle=handle, url=url or _default_url(platform, handle),
             name=name or handle, external_id=external_id, text=DEFAULT_TEXT,
@@ -74,6 +97,7 @@ def _default_url(platform: str, handle: str) -> str:
         scheme = "http" if host.split(":")[0] in ("127.0.0.1", "localhost") else "https"
         return f"{scheme}://{host}/@{user}"
     return {
+        Platform.BLOG: f"https://{h.rstrip('/')}/",
         Platform.FACEBOOK_PAGE: f"https://www.facebook.com/{h}",
         Platform.FACEBOOK_GROUP: f"https://www.facebook.com/groups/{h}",
         Platform.INSTAGRAM: f"https://www.instagram.com/{h}",

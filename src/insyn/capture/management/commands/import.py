@@ -13,7 +13,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from insyn.capture import actions as capture_actions
-from insyn.capture.imports import IMPORT_KINDS
+from insyn.capture.imports import IMPORT_KINDS, reader_class
 from insyn.capture.imports.actions import ImportRefused, Progress, run_import
 from insyn.capture.imports.base import ExportSyntaxError, WrongExport
 from insyn.capture.models import ImportRun
@@ -37,7 +37,8 @@ class Command(BaseCommand):
                             help="without a terminal: one progress line per this many records (default 10000)")
 
     def handle(self, *args, kind, path, account, resume, dry_run, actor, batch_size, every, **options):
-        found = capture_actions.find_account(account)
+        # A handle shared by several platforms means the account this kind of export belongs to.
+        found = capture_actions.find_account(account, platforms=reader_class(kind).platforms)
         if found is None:
             raise CommandError(f"Inget konto heter {account!r}. (No such account.)")
         user = None

@@ -4,7 +4,8 @@ Instagram's Graph API is served by the same Graph as Pages — the same host and
 prefix, error objects, usage headers and cursor pagination — so the HTTP side (pacing on
 ``X-App-Usage`` / ``X-Business-Use-Case-Usage``, routing errors on their ``code``, following
 ``paging.next`` only to the configured host, keeping the token out of every stored URL) is
-``FacebookPage``'s. This class adds what differs: the nodes, the edges and the verbs.
+``facebook.graph.Graph``, which ``FacebookPage`` uses too. This class adds what differs: the
+nodes, the edges and the verbs.
 
 What a poll fetches, page by page:
 
@@ -35,7 +36,7 @@ since been restricted is not listed but still exists).
 **Direct messages** come only through the ``messaging`` webhook (Instagram Messaging); the
 inbox cannot answer them through Insyn (``send_message`` says so).
 
-**Rate limits**: as ``FacebookPage`` (BUC headers; at 100 % or with a time to regain
+**Rate limits**: as Facebook's (``Graph``: BUC headers; at 100 % or with a time to regain
 access every call raises ``RateLimited`` with ``retry_at``); Instagram's BUC error code
 80002 is a rate limit too.
 """
@@ -46,18 +47,27 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import httpx
+from insyn.lib.http import HttpSeam
 
-from ..base import FetchedPage, Normalised, NotFound, PlatformError, RateLimited
-from ..facebook import (
-    FacebookPage,
-    _graph_error,
-    _json_or_none,
-    _mark,
-    _parse_mark,
-    _str_or_none,
-    _time_or_none,
+from ..base import (
+    Connection,
+    FetchedPage,
+    Normalised,
+    NotFound,
+    Platform,
+    PlatformError,
+    RateLimited,
 )
+from ..facebook.graph import (
+    FRESH,
+    LOOKBACK,
+    Graph,
+    expect_success,
+    json_or_none,
+    mark_time,
+    parse_mark,
+)
+from ..facebook.payload import str_or_none, time_or_none
 from . import normalise as _normalise
 
 PAGE_SIZE = 50  # Instagram's edges document no maximum `limit`; 50 keeps each page moderate
@@ -74,25 +84,31 @@ COMMENT_FIELDS = (
 )
 NODE_COMMENT_FIELDS = f"{REPLY_FIELDS},media{{id}}"
 
-IG_RATE_LIMIT_CODES = {80002}  # Instagram business-use-case limit
+IG_RATE_LIMIT_CODES = frozenset({80002})  # Instagram business-use-case limit
 NOT_A_COMMENT_CODES = {100, 2500}  # an edge or field the node does not have
 
 
-class Instagram(FacebookPage):
+class Instagram(Platform):
     """An Instagram professional account. ``connection.external_id`` is the Instagram user
     id (``ig-user-id``) and ``token`` the linked Page's access token with instagram_basic,
     instagram_manage_comments, instagram_manage_messages and pages_read_engagement."""
 
     name = "instagram"
     unlisted_kinds = ("message",)  # direct messages come only by webhook; a full pass lists none
+    lookback = LOOKBACK
+    fresh = FRESH
+
+    def __init__(self, connection: Connection, http: HttpSeam):
+        super().__init__(connection, http)
+        self.graph = Graph(connection, http, rate_limit_codes=IG_RATE_LIMIT_CODES)
 
     # --- reading ----------------------------------------------------------------------
 
     def verify_credentials(self) -> dict[str, Any]:
-        response = self._send(
-            "GET", self._url(self.connection.external_id), params={"fields": "id,username,name"}
+        response = self.graph.send(
+            "GET", self.graph.url(self.connection.external_id), params={"fields": "id,username,name"}
         )
-        data = _json_or_none(response.content)
+        data = json_or_none(response.content)
         if not isinstance(data, dict) or not data.get("id"):
             raise PlatformError("Graph API: the Instagram account answered without an id",
                                 status=response.status_code)
@@ -100,28 +116,28 @@ class Instagram(FacebookPage):
 
     def poll(self, state: dict[str, Any], *, full: bool = False) -> Iterator[FetchedPage]:
         counts: dict[str, Any] = state.setdefault("media", {})
-        anchor = _parse_mark(state.get("media_newest"))
+        anchor = parse_mark(state.get("media_newest"))
         floor = anchor - self.lookback if anchor is not None and not full else None
 
         def all_older(items: list[dict]) -> bool:
-            times = [_time_or_none(m.get("timestamp")) for m in items]
+            times = [time_or_none(m.get("timestamp")) for m in items]
             return floor is not None and bool(times) and all(t is not None and t < floor for t in times)
 
         media: list[tuple[str, Any, datetime | None]] = []  # id, comments_count, timestamp
         newest = anchor
         params = {"fields": MEDIA_FIELDS, "limit": PAGE_SIZE}
-        listing = self._walk(f"{self.connection.external_id}/media", params, {"endpoint": "media"},
-                             stop=all_older if floor else None)
+        listing = self.graph.walk(f"{self.connection.external_id}/media", params, self._context({"endpoint": "media"}),
+                                  stop=all_older if floor else None)
         for step in listing:
             for item in step.items or ():
-                media_id, created = _str_or_none(item.get("id")), _time_or_none(item.get("timestamp"))
+                media_id, created = str_or_none(item.get("id")), time_or_none(item.get("timestamp"))
                 if media_id is None:
                     continue  # normalise quarantines the page
                 media.append((media_id, item.get("comments_count"), created))
                 if created is not None and (newest is None or created > newest):
                     newest = created
             if step.last and step.items is not None and newest is not None:
-                state["media_newest"] = _mark(newest)
+                state["media_newest"] = mark_time(newest)
                 window = newest - self.lookback
                 keep = {m for m, _, c in media if c is None or c >= window}
                 for media_id in [m for m in counts if m not in keep]:
@@ -143,31 +159,33 @@ class Instagram(FacebookPage):
         """One media's comments and, where the expanded first page of replies is not all of
         them, the rest through ``/{comment-id}/replies``."""
         more: list[str] = []
-        context = {"endpoint": "comments", "media_id": media_id}
-        for step in self._walk(f"{media_id}/comments", {"fields": COMMENT_FIELDS, "limit": PAGE_SIZE}, context):
+        context = self._context({"endpoint": "comments", "media_id": media_id})
+        for step in self.graph.walk(f"{media_id}/comments", {"fields": COMMENT_FIELDS, "limit": PAGE_SIZE}, context):
             for comment in step.items or ():
                 replies = comment.get("replies")
                 paging = replies.get("paging") if isinstance(replies, dict) else None
-                comment_id = _str_or_none(comment.get("id"))
+                comment_id = str_or_none(comment.get("id"))
                 if comment_id and isinstance(paging, dict) and isinstance(paging.get("next"), str):
                     more.append(comment_id)
             yield step.page
         for comment_id in more:
-            context = {"endpoint": "replies", "media_id": media_id, "comment_id": comment_id}
-            for step in self._walk(f"{comment_id}/replies", {"fields": REPLY_FIELDS, "limit": PAGE_SIZE}, context):
+            context = self._context({"endpoint": "replies", "media_id": media_id, "comment_id": comment_id})
+            for step in self.graph.walk(f"{comment_id}/replies", {"fields": REPLY_FIELDS, "limit": PAGE_SIZE}, context):
                 yield step.page
 
     def refetch(self, platform_id: str) -> FetchedPage | None:
         """Re-read one comment or media object. Instagram ids do not say which, so a comment
         is asked for first; a node without comment fields is read again as media."""
         try:
-            page, _ = self._fetch(self._url(platform_id), {"fields": NODE_COMMENT_FIELDS}, {"endpoint": "node"})
+            page, _ = self.graph.fetch(self.graph.url(platform_id), {"fields": NODE_COMMENT_FIELDS},
+                                       self._context({"endpoint": "node"}))
         except (NotFound, RateLimited):
             raise
         except PlatformError as exc:
             if exc.code not in NOT_A_COMMENT_CODES:
                 raise
-            page, _ = self._fetch(self._url(platform_id), {"fields": MEDIA_FIELDS}, {"endpoint": "node"})
+            page, _ = self.graph.fetch(self.graph.url(platform_id), {"fields": MEDIA_FIELDS},
+                                       self._context({"endpoint": "node"}))
         return page
 
     # --- moderation and answering ---------------------------------------------------------
@@ -181,12 +199,12 @@ class Instagram(FacebookPage):
         after the replies edge was refused cannot publish twice: a refusal created nothing.
         """
         try:
-            data = self._write("POST", f"{parent_platform_id}/replies", data={"message": text}, idempotent=False)
+            data = self.graph.write("POST", f"{parent_platform_id}/replies", data={"message": text}, idempotent=False)
         except PlatformError as exc:
             if isinstance(exc, (NotFound, RateLimited)) or not exc.permanent or exc.code not in NOT_A_COMMENT_CODES:
                 raise
             try:
-                data = self._write("POST", f"{parent_platform_id}/comments", data={"message": text},
+                data = self.graph.write("POST", f"{parent_platform_id}/comments", data={"message": text},
                                    idempotent=False)
             except PlatformError as second:
                 if second.permanent and second.code in NOT_A_COMMENT_CODES:
@@ -199,11 +217,11 @@ class Instagram(FacebookPage):
 
     def set_hidden(self, platform_id: str, hidden: bool) -> None:
         """``POST /{ig-comment-id}?hide=true|false`` (idempotent, retried like a read)."""
-        self._expect_success(self._write("POST", platform_id, data={"hide": "true" if hidden else "false"}))
+        expect_success(self.graph.write("POST", platform_id, data={"hide": "true" if hidden else "false"}))
 
     def delete(self, platform_id: str) -> None:
         """``DELETE /{ig-comment-id}``; its replies go with it. ``NotFound``: already gone."""
-        self._expect_success(self._write("DELETE", platform_id))
+        expect_success(self.graph.write("DELETE", platform_id))
 
     def send_message(self, recipient_id: str, text: str) -> str:
         raise NotImplementedError("instagram: answering direct messages is not supported through Insyn")
@@ -214,24 +232,10 @@ class Instagram(FacebookPage):
     def normalise(body: bytes, context: dict[str, Any]) -> Normalised:
         return _normalise.normalise(body, context)
 
-    # --- the HTTP side: FacebookPage's, plus Instagram's rate-limit code ---------------------
-
-    def _fetch(self, url: str, params: dict[str, Any], context: dict[str, Any]) -> tuple[FetchedPage, Any]:
-        page, data = super()._fetch(url, params, {**context, "account_username": self.connection.handle.lstrip("@")})
-        return page, data
-
-    def _retry_after(self, response: httpx.Response) -> float | None:
-        error = _graph_error(response.content)
-        if error is not None and error.get("code") in IG_RATE_LIMIT_CODES:
-            return None  # a rate limit: left to the scheduler, like Facebook's own codes
-        return super()._retry_after(response)
-
-    def _error(self, response: httpx.Response, method: str = "", url: str = "") -> PlatformError:
-        failure = super()._error(response, method, url)
-        if failure.code in IG_RATE_LIMIT_CODES and not isinstance(failure, RateLimited):
-            return RateLimited(str(failure), status=failure.status, code=failure.code,
-                               retry_at=self._retry_at(response))
-        return failure
+    def _context(self, context: dict[str, Any]) -> dict[str, Any]:
+        """A page's context, with the account's username (who the normaliser treats as the
+        account itself when a comment has no ``from``)."""
+        return {**context, "account_username": self.connection.handle.lstrip("@")}
 
 
 def _with_last(pages: Iterator[FetchedPage]) -> Iterator[tuple[FetchedPage, bool]]:

@@ -30,18 +30,18 @@ from datetime import datetime
 from typing import Any
 
 from ..base import MalformedPayload, MediaRef, Normalised, NormalizedItem, State
-from ..facebook import (
-    _data,
-    _epoch,
-    _load,
-    _messaging_event,
-    _need_id,
-    _obj,
-    _opt_id,
-    _ref,
-    _str_or_none,
-    _text,
-    _time,
+from ..facebook.payload import (
+    as_object,
+    load_json,
+    media_ref,
+    messaging_event,
+    need_id,
+    opt_id,
+    page_data,
+    parse_epoch,
+    parse_time,
+    str_or_none,
+    text_field,
 )
 
 ENDPOINTS = ("media", "comments", "replies", "node")
@@ -52,13 +52,13 @@ MIME = {"IMAGE": "image/jpeg", "VIDEO": "video/mp4", "CAROUSEL_ALBUM": ""}
 def normalise(body: bytes, context: dict[str, Any]) -> Normalised:
     """Read one raw page or webhook body (see the module docstring)."""
     try:
-        data = _load(body)
+        data = load_json(body)
         if not isinstance(context, dict):
             raise MalformedPayload("context is not a mapping")
-        account = _str_or_none(context.get("account_external_id"))
-        own_name = _str_or_none(context.get("account_username")) or ""
+        account = str_or_none(context.get("account_external_id"))
+        own_name = str_or_none(context.get("account_username")) or ""
         if context.get("source") == "webhook":
-            return _webhook(data, account or _str_or_none(context.get("page_id")))
+            return _webhook(data, account or str_or_none(context.get("page_id")))
         endpoint = context.get("endpoint")
         if endpoint not in ENDPOINTS:
             raise MalformedPayload(f"unknown Instagram endpoint in context: {endpoint!r}")
@@ -66,26 +66,26 @@ def normalise(body: bytes, context: dict[str, Any]) -> Normalised:
             raise MalformedPayload("context has no account_external_id (the Instagram user id)")
         who = _Owner(account, own_name)
         if endpoint == "media":
-            return Normalised(items=[_media(m, who) for m in _data(data, "media")])
+            return Normalised(items=[_media(m, who) for m in page_data(data, "media")])
         if endpoint == "node":
             return Normalised(items=[_node(data, who)])
-        media_id = _str_or_none(context.get("media_id"))
+        media_id = str_or_none(context.get("media_id"))
         if media_id is None:
             raise MalformedPayload(f"a {endpoint} page needs media_id in its context")
         out = Normalised()
         if endpoint == "comments":
-            for comment in _data(data, "comments"):
+            for comment in page_data(data, "comments"):
                 top = _comment(comment, who, media_id, parent_id=None)
                 out.items.append(top)
-                replies = _obj(comment.get("replies"), "comment replies")
+                replies = as_object(comment.get("replies"), "comment replies")
                 if replies:
                     out.items.extend(_comment(r, who, media_id, parent_id=top.platform_id)
-                                     for r in _data(replies, "replies"))
+                                     for r in page_data(replies, "replies"))
             return out
-        comment_id = _str_or_none(context.get("comment_id"))
+        comment_id = str_or_none(context.get("comment_id"))
         if comment_id is None:
             raise MalformedPayload("a replies page needs comment_id in its context")
-        return Normalised(items=[_comment(r, who, media_id, parent_id=comment_id) for r in _data(data, "replies")])
+        return Normalised(items=[_comment(r, who, media_id, parent_id=comment_id) for r in page_data(data, "replies")])
     except MalformedPayload:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
@@ -115,27 +115,27 @@ def _hidden(value: Any, what: str) -> State | None:
 
 def _author(obj: dict, what: str) -> tuple[str, str]:
     """(id, username): ``from{id,username}`` where Graph gives it, else ``username`` alone."""
-    sender = _obj(obj.get("from"), f"{what} from")
-    author_id = _opt_id(sender, "id", f"{what} from") or ""
-    username = _text(sender, "username", f"{what} from") or _text(obj, "username", what)
+    sender = as_object(obj.get("from"), f"{what} from")
+    author_id = opt_id(sender, "id", f"{what} from") or ""
+    username = text_field(sender, "username", f"{what} from") or text_field(obj, "username", what)
     return author_id, username
 
 
 def _media(media: dict, who: _Owner) -> NormalizedItem:
-    media_id = _need_id(media, "id", "media")
-    kind = _text(media, "media_type", "media")
+    media_id = need_id(media, "id", "media")
+    kind = text_field(media, "media_type", "media")
     refs: list[MediaRef] = []
     for key in ("media_url", "thumbnail_url"):
-        ref = _ref(media.get(key), "media", mime=MIME.get(kind, "") if key == "media_url" else "image/jpeg",
+        ref = media_ref(media.get(key), "media", mime=MIME.get(kind, "") if key == "media_url" else "image/jpeg",
                    platform_id=media_id)
         if ref:
             refs.append(ref)
-    children = _obj(media.get("children"), "media children").get("data") or []
+    children = as_object(media.get("children"), "media children").get("data") or []
     if not isinstance(children, list):
         raise MalformedPayload("media children.data is not a list")
     for child in children:
-        child = _obj(child, "media child")
-        ref = _ref(child.get("media_url"), "media child", mime=MIME.get(_text(child, "media_type", "child"), ""),
+        child = as_object(child, "media child")
+        ref = media_ref(child.get("media_url"), "media child", mime=MIME.get(text_field(child, "media_type", "child"), ""),
                    platform_id=child.get("id"))
         if ref:
             refs.append(ref)
@@ -144,12 +144,12 @@ def _media(media: dict, who: _Owner) -> NormalizedItem:
         kind="post",
         direction="upprattad",
         record_type="own_post",
-        text=_text(media, "caption", "media"),
+        text=text_field(media, "caption", "media"),
         author_id=who.user_id,
-        author_name=_text(media, "username", "media"),
-        created_at=_time(media.get("timestamp"), "media timestamp"),
+        author_name=text_field(media, "username", "media"),
+        created_at=parse_time(media.get("timestamp"), "media timestamp"),
         thread_platform_id=media_id,
-        url=_text(media, "permalink", "media"),
+        url=text_field(media, "permalink", "media"),
         media=tuple(refs),
     )
 
@@ -157,8 +157,8 @@ def _media(media: dict, who: _Owner) -> NormalizedItem:
 def _comment(comment: dict, who: _Owner, media_id: str, *, parent_id: str | None) -> NormalizedItem:
     """A comment (``parent_id`` None) or a reply. A reply's own ``parent_id`` field, when
     present, wins over the page's context."""
-    comment_id = _need_id(comment, "id", "comment")
-    parent_id = _opt_id(comment, "parent_id", "comment") or parent_id
+    comment_id = need_id(comment, "id", "comment")
+    parent_id = opt_id(comment, "parent_id", "comment") or parent_id
     author_id, username = _author(comment, "comment")
     own = who.is_own(author_id, username)
     return NormalizedItem(
@@ -166,10 +166,10 @@ def _comment(comment: dict, who: _Owner, media_id: str, *, parent_id: str | None
         kind="reply" if parent_id else "comment",
         direction="upprattad" if own else "inkommen",
         record_type="own_post" if own else "public_comment",
-        text=_text(comment, "text", "comment"),
+        text=text_field(comment, "text", "comment"),
         author_id=author_id or (who.user_id if own else ""),
         author_name=username,
-        created_at=_time(comment.get("timestamp"), "comment timestamp"),
+        created_at=parse_time(comment.get("timestamp"), "comment timestamp"),
         parent_platform_id=parent_id or media_id,
         thread_platform_id=media_id,
         state=_hidden(comment.get("hidden"), "comment"),
@@ -181,7 +181,7 @@ def _node(data: Any, who: _Owner) -> NormalizedItem:
     if not isinstance(data, dict) or "error" in data:
         raise MalformedPayload("a re-read Instagram object must be an object without 'error'")
     if "media" in data:
-        media_id = _need_id(_obj(data.get("media"), "comment media"), "id", "comment media")
+        media_id = need_id(as_object(data.get("media"), "comment media"), "id", "comment media")
         return _comment(data, who, media_id, parent_id=None)
     return _media(data, who)
 
@@ -202,7 +202,7 @@ def _webhook(obj: Any, account_id: str | None) -> Normalised:
     for entry in entries:
         if not isinstance(entry, dict):
             raise MalformedPayload("a webhook entry is not an object")
-        entry_id = _str_or_none(entry.get("id"))
+        entry_id = str_or_none(entry.get("id"))
         if account_id and entry_id and entry_id != account_id:
             continue
         owner = entry_id or account_id
@@ -211,14 +211,14 @@ def _webhook(obj: Any, account_id: str | None) -> Normalised:
         if not isinstance(changes, list):
             raise MalformedPayload("webhook 'changes' is not a list")
         for change in changes:
-            change = _obj(change, "webhook change")
+            change = as_object(change, "webhook change")
             if change.get("field") in COMMENT_FIELDS_IN_WEBHOOK:
-                out.items.append(_comment_change(_obj(change.get("value"), "comments value"), owner, at))
+                out.items.append(_comment_change(as_object(change.get("value"), "comments value"), owner, at))
         events = entry.get("messaging") or []
         if not isinstance(events, list):
             raise MalformedPayload("webhook 'messaging' is not a list")
         for event in events:
-            _messaging_event(_obj(event, "messaging event"), owner, out)
+            messaging_event(as_object(event, "messaging event"), owner, out)
     return out
 
 
@@ -228,15 +228,15 @@ def _entry_time(value: Any) -> datetime | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise MalformedPayload(f"entry time is not a unix time: {value!r:.80}")
-    return _epoch(value, "entry time", millis=value > 10**11)
+    return parse_epoch(value, "entry time", millis=value > 10**11)
 
 
 def _comment_change(value: dict, owner: str | None, at: datetime | None) -> NormalizedItem:
     """A ``comments`` change value: ``id``, ``text``, ``from{id,username}``,
     ``media{id,media_product_type}`` and, for a reply, ``parent_id``."""
-    comment_id = _need_id(value, "id", "comments webhook")
-    media_id = _need_id(_obj(value.get("media"), "comments webhook media"), "id", "comments webhook media")
-    parent_id = _opt_id(value, "parent_id", "comments webhook")
+    comment_id = need_id(value, "id", "comments webhook")
+    media_id = need_id(as_object(value.get("media"), "comments webhook media"), "id", "comments webhook media")
+    parent_id = opt_id(value, "parent_id", "comments webhook")
     author_id, username = _author(value, "comments webhook")
     own = bool(owner) and author_id == owner
     return NormalizedItem(
@@ -244,7 +244,7 @@ def _comment_change(value: dict, owner: str | None, at: datetime | None) -> Norm
         kind="reply" if parent_id else "comment",
         direction="upprattad" if own else "inkommen",
         record_type="own_post" if own else "public_comment",
-        text=_text(value, "text", "comments webhook"),
+        text=text_field(value, "text", "comments webhook"),
         author_id=author_id,
         author_name=username,
         created_at=at,

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from insyn.registry.demo import DEMO_PASSWORD, PEOPLE, demo_totp_secret, load_demo
+from insyn.server import demo_records
 from insyn.server.demo_capture import DEMO_APP_SECRET, DEMO_VERIFY_TOKEN, attach_simulator
 
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args, port, simulator_port, tick_seconds, no_serve, **options):
         call_command("migrate", interactive=False, verbosity=0)
         created = load_demo()
+        demo_records.prepare()
         self.stdout.write(self.style.SUCCESS(
             "Demo-organisationen Älvby kommun är " + ("skapad." if created else "redan inläst.")))
         if no_serve:
@@ -68,7 +70,16 @@ class Command(BaseCommand):
             children.append(subprocess.Popen([sys.executable, "-m", "insyn.cli", "serve", "--port", str(port)], env=env))
             children.append(subprocess.Popen([sys.executable, "-m", "insyn.cli", "worker"], env=env))
             self._print_logins(port)
+            records_done, next_records_step = False, 0.0
             while not stop["now"] and all(c.poll() is None for c in children):
+                if not records_done and time.monotonic() >= next_records_step:
+                    # The records examples that need archive items wait for capture (demo_records.py).
+                    next_records_step = time.monotonic() + 5
+                    try:
+                        records_done = demo_records.advance()
+                    except Exception as exc:  # the demo goes on without them
+                        records_done = True
+                        self.stderr.write(f"Demodata för diarium och arkiv kunde inte skapas: {exc!r}")
                 time.sleep(0.3)
         finally:
             for child in reversed(children):
@@ -85,11 +96,19 @@ class Command(BaseCommand):
         w = self.stdout.write
         w("")
         w(f"  Öppna http://127.0.0.1:{port}/  (publik lista: http://127.0.0.1:{port}/konton/)")
-        w("  Simulerade invånare skriver på Facebooksidan och Mastodon-kontot; se Arkiv i menyn.")
+        w("  Simulerade invånare skriver på Facebooksidan, Instagram, Mastodon, Bluesky, bloggen och")
+        w("  Kulturskolans YouTube-kanal; se Arkiv och Inkorg i menyn.")
+        data_dir = f"INSYN_DATA_DIR={settings.DATA_DIR} " if "INSYN_DATA_DIR" in os.environ else ""
+        w("  Prova en import av ett X-arkiv och en Facebookexport (samordnaren ser dem under Importer):")
+        w(f"    {data_dir}.venv/bin/insyn import x-archive tests/fixtures/x_archive/archive --account alvbykommun")
+        w(f"    {data_dir}.venv/bin/insyn import facebook-dyi tests/fixtures/facebook_dyi/export --account alvbykommun")
         w(f"  Alla demokonton har lösenordet: {DEMO_PASSWORD}")
         for p in PEOPLE:
             w(f"    {p.username:<22} {p.role:<14} {p.unit}")
         w(f"    {'admin':<22} {'superuser':<14} /admin/")
+        w("  Arkivfunktionerna: arkivarie ser Gallring (ett beslut finns), E-arkiv (en leverans byggs) och")
+        w("  Ögonblicksbilder (Mastodonkontots är försenad); registrator har en begäran om allmän handling")
+        w("  under Utlämnande; granskare söker i loggen under Utlämnande → GDPR.")
         w(f"  Samordnaren loggar in med tvåfaktor: lägg in nyckeln {demo_totp_secret()} i en")
         w("  autentiseringsapp, eller visa aktuell kod med:  .venv/bin/insyn demo_code samordnare")
         w("  Avsluta med Ctrl-C.")

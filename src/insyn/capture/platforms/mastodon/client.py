@@ -1,6 +1,5 @@
-"""Mastodon: one account's statuses, mentions, threads, direct messages and edit history.
-
-A client over the HTTP seam (``poll``, ``reply``, ``delete``) and a pure normaliser. Written
+"""The Mastodon client: one account's statuses, mentions, threads, direct messages and edit
+history, polled over the HTTP seam, and the verbs ``reply`` and ``delete``. Written
 from docs.joinmastodon.org: methods/accounts (#statuses), methods/statuses (#context,
 #history, #create with ``Idempotency-Key``, #delete, #get), methods/notifications,
 methods/conversations, entities/Status, StatusEdit, MediaAttachment, api/guidelines
@@ -39,10 +38,6 @@ read in the same pass. Older threads are covered by mention notifications (Masto
 mentions the author of the status replied to) and by the periodic full pass, which reads the
 context of every own status.
 
-Own boosts are kept as the account's own post (``[Boost av @acct] url`` plus the boosted
-text): sharing a post on the official account is the authority's act. Boosts by others are
-not our records and are skipped.
-
 Rate limits (api/rate-limits: 300 requests per 5 minutes per account, ``X-RateLimit-Reset``
 an ISO 8601 time): a 429 is retried by the seam after the reset (``RateLimited`` when that is
 further away than the seam will wait). Below ``LOW_WATER`` of the limit the client spreads
@@ -50,6 +45,9 @@ the remaining requests over the rest of the window: before each request it sleep
 ``seconds_to_reset / (remaining + 1)``, measured against the response's ``Date`` header so a
 skewed local clock does not matter, and stops with ``RateLimited`` when that pause would be
 longer than the seam's ``max_wait``.
+
+The normaliser (own boosts, who wrote what, edit histories) is ``normalise``; ``paging`` reads
+Link headers and orders ids.
 """
 
 from __future__ import annotations
@@ -58,7 +56,6 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import quote
 
@@ -66,20 +63,28 @@ import httpx
 
 from insyn.lib.http import HttpSeam, TransportFailure, default_retry_after
 
-from .base import (
+from ..base import (
     Connection,
     FetchedPage,
     MalformedPayload,
-    MediaRef,
     Normalised,
-    NormalizedItem,
     NotFound,
     Platform,
     PlatformError,
     RateLimited,
-    StateSignal,
     TokenInvalid,
 )
+from . import normalise as _normalise
+from .normalise import (
+    account_id_of,
+    as_id,
+    as_str,
+    history_meta,
+    notification_status,
+    parse_time,
+    to_iso,
+)
+from .paging import data_cursor, id_key, link_cursor, max_id, parse_link_header
 
 STATUSES_LIMIT = 40  # methods/accounts#statuses: default 20, max 40
 NOTIFICATIONS_LIMIT = 80  # methods/notifications: default 40, max 80 (since 4.1)
@@ -92,7 +97,6 @@ MAX_PENDING = 1000
 MAX_PAGES = 10_000  # a guard against a server whose links go round in circles
 LOW_WATER = 0.1  # pace requests below this share of X-RateLimit-Limit
 VISIBILITIES = ("public", "unlisted", "private", "direct")
-NOT_FOUND_BODY = "Record not found"  # Api::BaseController's 404 (methods/statuses)
 
 
 class Refused(PlatformError):
@@ -180,7 +184,7 @@ class Mastodon(Platform):
                 headers={"Idempotency-Key": idempotency_key},
             )
         )
-        new_id = _id(created.get("id")) if isinstance(created, dict) else None
+        new_id = as_id(created.get("id")) if isinstance(created, dict) else None
         if not new_id:
             raise PlatformError("reply: the created status has no id")
         return new_id
@@ -190,7 +194,7 @@ class Mastodon(Platform):
         url = self._url(f"/api/v1/statuses/{_path_id(platform_id)}")
         status = self._json(self._request("GET", url))
         author = status.get("account") if isinstance(status, dict) else None
-        author_id = _id(author.get("id")) if isinstance(author, dict) else None
+        author_id = as_id(author.get("id")) if isinstance(author, dict) else None
         if author_id != str(self.connection.external_id):
             acct = author.get("acct") if isinstance(author, dict) else "?"
             raise Refused(
@@ -235,7 +239,7 @@ class Mastodon(Platform):
             edited = {
                 sid
                 for s in statuses
-                if (sid := _id(s.get("id"))) and _time(s.get("edited_at")) is not None
+                if (sid := as_id(s.get("id"))) and parse_time(s.get("edited_at")) is not None
             }
             if not edited:
                 return
@@ -246,16 +250,16 @@ class Mastodon(Platform):
             for item in items.items:
                 if item.platform_id not in edited or item.edited_at is None:
                     continue
-                seen = _time(edits_seen.get(item.platform_id))
+                seen = parse_time(edits_seen.get(item.platform_id))
                 if seen is None or item.edited_at > seen:
-                    pending_history[item.platform_id] = _history_meta(item)
+                    pending_history[item.platform_id] = history_meta(item)
             _store_pending(state, pending_history, pending_context)
 
         # 1. own statuses
         def own_statuses(page: FetchedPage, body: Any) -> None:
             statuses = [s for s in _list(body) if isinstance(s, dict)]
             for s in statuses:
-                sid, author = _id(s.get("id")), _account_id(s)
+                sid, author = as_id(s.get("id")), account_id_of(s)
                 if sid and author == account and not isinstance(s.get("reblog"), dict):
                     own[sid] = str(s.get("created_at") or "")
             state["recent_own"] = self._recent(state.get("recent_own"), own)
@@ -273,7 +277,7 @@ class Mastodon(Platform):
 
         # 2. mentions, DMs that mention us, edits of statuses we boosted
         def notifications(page: FetchedPage, body: Any) -> None:
-            note_edits(page, [n["status"] for n in _list(body) if _notification_status(n)])
+            note_edits(page, [n["status"] for n in _list(body) if notification_status(n)])
 
         yield from self._walk(
             state,
@@ -293,7 +297,7 @@ class Mastodon(Platform):
                 if isinstance(c, dict) and isinstance(c.get("last_status"), dict)
             ]
             for last in lasts:
-                sid = _id(last.get("id"))
+                sid = as_id(last.get("id"))
                 if sid and sid not in pending_context:
                     pending_context.append(sid)
             _store_pending(state, pending_history, pending_context)
@@ -335,7 +339,7 @@ class Mastodon(Platform):
                 covered.update(
                     sid2
                     for s in (body.get("descendants") or [] if isinstance(body, dict) else [])
-                    if isinstance(s, dict) and (sid2 := _id(s.get("id")))
+                    if isinstance(s, dict) and (sid2 := as_id(s.get("id")))
                 )
                 note_edits(page, thread)
             yield page
@@ -353,12 +357,12 @@ class Mastodon(Platform):
             body = _safe_json(response.content)
             readable = response.status_code == 404 or isinstance(body, list)
             if response.status_code != 404 and readable:
-                newest = _time(meta.get("edited_at"))
+                newest = parse_time(meta.get("edited_at"))
                 if body and isinstance(body[-1], dict):
-                    last = _time(body[-1].get("created_at"))
+                    last = parse_time(body[-1].get("created_at"))
                     newest = max(filter(None, (newest, last)), default=None)
                 if newest is not None:
-                    edits_seen[sid] = _iso(newest)
+                    edits_seen[sid] = to_iso(newest)
                     state["edits_seen"] = _bounded(edits_seen, MAX_EDITS_SEEN)
             if readable:
                 state["pending_history"] = {
@@ -372,7 +376,9 @@ class Mastodon(Platform):
         """Own statuses from the last ``context_days``, newest ``MAX_RECENT`` of them."""
         horizon = self.now() - timedelta(days=self.context_days)
         merged = {**(previous if isinstance(previous, dict) else {}), **own}
-        kept = {k: v for k, v in merged.items() if (t := _time(v)) is not None and t >= horizon}
+        kept = {
+            k: v for k, v in merged.items() if (t := parse_time(v)) is not None and t >= horizon
+        }
         return _bounded(kept, MAX_RECENT)
 
     def _walk(
@@ -399,7 +405,7 @@ class Mastodon(Platform):
             body = _safe_json(response.content)
             items = _list(body)
             links = parse_link_header(response.headers.get("link", ""))
-            page_cursor = _link_cursor(links.get("prev")) or _data_cursor(items, context)
+            page_cursor = link_cursor(links.get("prev")) or data_cursor(items, context)
             following: str | None = None
             if forward:
                 # The next newer page is the prev link's min_id with this list's own
@@ -464,7 +470,7 @@ class Mastodon(Platform):
         return default_retry_after(response)
 
     def _seconds_to_reset(self, response: httpx.Response) -> float | None:
-        reset = _time(response.headers.get("x-ratelimit-reset"))
+        reset = parse_time(response.headers.get("x-ratelimit-reset"))
         if reset is None:
             return None
         try:
@@ -526,33 +532,10 @@ class Mastodon(Platform):
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise PlatformError(f"mastodon: unreadable response ({exc})") from exc
 
-    # --- the normaliser ----------------------------------------------------------------
-
     @staticmethod
     def normalise(body: bytes, context: dict[str, Any]) -> Normalised:
-        """Read one page. ``context["endpoint"]`` says which; ``account_external_id`` whose.
-
-        statuses / status / notifications / conversations / context / history pages give
-        NormalizedItems; a ``{"error": "Record not found"}`` body for a context, history or
-        status read (a 404 kept as evidence) gives a ``deleted_on_platform`` signal.
-        """
-        try:
-            return _normalise(body, context)
-        except MalformedPayload:
-            raise
-        except (
-            KeyError,
-            TypeError,
-            ValueError,
-            AttributeError,
-            IndexError,
-            RecursionError,
-            AssertionError,
-            OverflowError,
-        ) as exc:
-            raise MalformedPayload(
-                f"mastodon: unreadable payload ({type(exc).__name__}: {exc})"
-            ) from exc
+        """Read one page: see ``normalise.normalise``."""
+        return _normalise.normalise(body, context)
 
 
 def _unreadable(url: str) -> PlatformError:
@@ -576,468 +559,7 @@ def _http_error(response: httpx.Response) -> PlatformError:
     return PlatformError(text, status=status, code=message)
 
 
-# --- normalising ------------------------------------------------------------------------
-
-
-def _normalise(body: bytes, context: dict[str, Any]) -> Normalised:
-    if not isinstance(context, dict):
-        raise MalformedPayload("mastodon: context is not a mapping")
-    endpoint = context.get("endpoint")
-    account = _id(context.get("account_external_id")) or ""
-    if isinstance(body, (bytes, bytearray)):
-        try:
-            text = bytes(body).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise MalformedPayload(f"mastodon: body is not UTF-8 ({exc})") from exc
-    elif isinstance(body, str):
-        text = body
-    else:
-        raise MalformedPayload("mastodon: body is not bytes")
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise MalformedPayload(f"mastodon: body is not JSON ({exc})") from exc
-
-    if isinstance(data, dict) and "error" in data and "id" not in data:
-        status_id = _id(context.get("status_id"))
-        if data.get("error") == NOT_FOUND_BODY and endpoint in ("context", "history", "status"):
-            if status_id:
-                return Normalised(signals=[StateSignal(status_id, "deleted_on_platform")])
-        raise MalformedPayload(f"mastodon: error body {str(data.get('error'))[:200]!r}")
-
-    if endpoint == "statuses":
-        return _items(_expect_list(data, endpoint), account)
-    if endpoint == "status":
-        if not isinstance(data, dict):
-            raise MalformedPayload("mastodon: status is not an object")
-        return _items([data], account)
-    if endpoint == "notifications":
-        statuses = []
-        for notification in _expect_list(data, endpoint):
-            if not isinstance(notification, dict):
-                raise MalformedPayload("mastodon: notification is not an object")
-            status = _notification_status(notification)
-            if status is None:
-                continue
-            # A mention is addressed to us by definition; an edit of a status we boosted
-            # counts only when that status concerns us (our boosts are our own records).
-            if notification.get("type") == "mention" or _concerns(status, account):
-                statuses.append(status)
-        return _items(statuses, account)
-    if endpoint == "conversations":
-        lasts = []
-        for conversation in _expect_list(data, endpoint):
-            if not isinstance(conversation, dict):
-                raise MalformedPayload("mastodon: conversation is not an object")
-            if isinstance(conversation.get("last_status"), dict):
-                lasts.append(conversation["last_status"])
-        return _items(lasts, account)
-    if endpoint == "context":
-        if not isinstance(data, dict):
-            raise MalformedPayload("mastodon: context is not an object")
-        focal = _id(context.get("status_id"))
-        ancestors = _expect_list(data.get("ancestors", []), "context.ancestors")
-        descendants = _expect_list(data.get("descendants", []), "context.descendants")
-        extra: dict[str, str | None] = {}
-        if focal:
-            top = (
-                _id(ancestors[-1].get("id"))
-                if ancestors and isinstance(ancestors[-1], dict)
-                else None
-            )
-            extra[focal] = top
-        return _items([*ancestors, *descendants], account, extra_parents=extra)
-    if endpoint == "history":
-        return _history(data, context, account)
-    raise MalformedPayload(f"mastodon: unknown endpoint {str(endpoint)[:50]!r}")
-
-
-def _items(
-    statuses: list, account: str, *, extra_parents: dict[str, str | None] | None = None
-) -> Normalised:
-    parents: dict[str, str | None] = dict(extra_parents or {})
-    for status in statuses:
-        if not isinstance(status, dict):
-            raise MalformedPayload("mastodon: status is not an object")
-        sid = _id(status.get("id"))
-        if sid:
-            parents.setdefault(
-                sid,
-                None
-                if isinstance(status.get("reblog"), dict)
-                else _id(status.get("in_reply_to_id")),
-            )
-    out = Normalised()
-    seen: set[str] = set()
-    for status in statuses:
-        item = _status_item(status, account, lambda sid: _root(sid, parents))
-        if item is not None and item.platform_id not in seen:
-            seen.add(item.platform_id)
-            out.items.append(item)
-    return out
-
-
-def _root(status_id: str, parents: dict[str, str | None]) -> str:
-    """The top of the thread as far as the page shows: the farthest known ancestor id."""
-    current, seen = status_id, set()
-    while current in parents and current not in seen:
-        seen.add(current)
-        parent = parents[current]
-        if not parent:
-            return current
-        current = parent
-    return current
-
-
-def _status_item(
-    status: dict, account: str, thread_of: Callable[[str], str]
-) -> NormalizedItem | None:
-    sid = _id(status.get("id"))
-    author = status.get("account")
-    if not sid or not isinstance(author, dict) or not _id(author.get("id")):
-        raise MalformedPayload("mastodon: status without id or account")
-    author_id = _id(author.get("id")) or ""
-    own = bool(account) and author_id == account
-    reblog = status.get("reblog")
-    if isinstance(reblog, dict):
-        if not own:
-            return None  # someone else's boost: the boosted status is not addressed to us
-        return _own_boost(status, sid, author_id, author, reblog)
-    visibility = status.get("visibility")
-    parent = _id(status.get("in_reply_to_id"))
-    kind, direction, record_type = _classify(
-        own, visibility, parent, _id(status.get("in_reply_to_account_id")), account
-    )
-    return NormalizedItem(
-        platform_id=sid,
-        kind=kind,
-        direction=direction,
-        record_type=record_type,
-        text=_status_text(status),
-        author_id=author_id,
-        author_name=_author_name(author),
-        created_at=_time(status.get("created_at")),
-        parent_platform_id=parent,
-        thread_platform_id=thread_of(sid),
-        edited_at=_time(status.get("edited_at")),
-        state="visible",
-        url=_str(status.get("url")) or _str(status.get("uri")),
-        media=_media(status.get("media_attachments")),
-    )
-
-
-def _own_boost(
-    status: dict, sid: str, author_id: str, author: dict, reblog: dict
-) -> NormalizedItem:
-    original = reblog.get("account") if isinstance(reblog.get("account"), dict) else {}
-    acct = _str(original.get("acct")) or "?"
-    url = _str(reblog.get("url")) or _str(reblog.get("uri"))
-    heading = f"[Boost av @{acct}] {url}".rstrip()
-    return NormalizedItem(
-        platform_id=sid,
-        kind="post",
-        direction="upprattad",
-        record_type="own_post",
-        text=f"{heading}\n\n{_status_text(reblog)}".strip(),
-        author_id=author_id,
-        author_name=_author_name(author),
-        created_at=_time(status.get("created_at")),
-        thread_platform_id=sid,
-        state="visible",
-        url=_str(status.get("url")) or _str(status.get("uri")) or url,
-        media=_media(reblog.get("media_attachments")),
-    )
-
-
-def _classify(
-    own: bool, visibility: Any, parent: str | None, parent_account: str | None, account: str
-) -> tuple[str, str, str]:
-    """(kind, direction, record_type) from the status alone, so every page agrees."""
-    if own:
-        if visibility == "direct":
-            return "message", "upprattad", "own_post"
-        return ("reply" if parent else "post"), "upprattad", "own_post"
-    if visibility == "direct":
-        return "message", "inkommen", "direct_message"
-    if not parent:
-        return "post", "inkommen", "public_comment"  # a resident's own post mentioning us
-    if account and parent_account == account:
-        return "comment", "inkommen", "public_comment"  # a reply to one of our statuses
-    return "reply", "inkommen", "public_comment"  # a reply to someone else in the thread
-
-
-def _history(data: Any, context: dict[str, Any], account: str) -> Normalised:
-    edits = _expect_list(data, "history")
-    if not edits:
-        return Normalised()
-    status_id = _id(context.get("status_id"))
-    if not status_id:
-        raise MalformedPayload("mastodon: history without status_id in its context")
-    versions: list[tuple[str, datetime | None]] = []
-    for edit in edits:
-        if not isinstance(edit, dict):
-            raise MalformedPayload("mastodon: history entry is not an object")
-        versions.append((_status_text(edit), _time(edit.get("created_at"))))
-    last = edits[-1]
-    author = last.get("account") if isinstance(last.get("account"), dict) else {}
-    author_id = _id(author.get("id")) or ""
-    meta = context.get("status") if isinstance(context.get("status"), dict) else {}
-    kind, direction, record_type = _classify(
-        bool(account) and author_id == account,
-        meta.get("visibility"),
-        _id(meta.get("parent_platform_id")),
-        _id(meta.get("in_reply_to_account_id")),
-        account,
-    )
-    if meta.get("kind") in ("post", "comment", "reply", "message"):
-        kind = meta["kind"]
-    if meta.get("direction") in ("inkommen", "upprattad"):
-        direction = meta["direction"]
-    if meta.get("record_type") in ("public_comment", "direct_message", "own_post"):
-        record_type = meta["record_type"]
-    return Normalised(
-        items=[
-            NormalizedItem(
-                platform_id=status_id,
-                kind=kind,  # type: ignore[arg-type]
-                direction=direction,  # type: ignore[arg-type]
-                record_type=record_type,  # type: ignore[arg-type]
-                text=versions[-1][0],
-                author_id=author_id,
-                author_name=_author_name(author),
-                created_at=_time(meta.get("created_at")) or versions[0][1],
-                parent_platform_id=_id(meta.get("parent_platform_id")),
-                thread_platform_id=_id(meta.get("thread_platform_id")) or status_id,
-                edited_at=versions[-1][1] if len(versions) > 1 else None,
-                state="visible",
-                url=_str(meta.get("url")),
-                media=_media(last.get("media_attachments")),
-                history=tuple(versions[:-1]),
-            )
-        ]
-    )
-
-
-def _history_meta(item: NormalizedItem) -> dict[str, Any]:
-    """What a history page needs to stand on its own (kept in its context)."""
-    return {
-        "kind": item.kind,
-        "direction": item.direction,
-        "record_type": item.record_type,
-        "parent_platform_id": item.parent_platform_id,
-        "thread_platform_id": item.thread_platform_id,
-        "url": item.url,
-        "created_at": _iso(item.created_at) if item.created_at else None,
-        "edited_at": _iso(item.edited_at) if item.edited_at else None,
-    }
-
-
-def _notification_status(notification: Any) -> dict | None:
-    if not isinstance(notification, dict):
-        return None
-    if notification.get("type") not in ("mention", "update", "status"):
-        return None
-    status = notification.get("status")
-    return status if isinstance(status, dict) else None
-
-
-def _concerns(status: dict, account: str) -> bool:
-    if not account:
-        return False
-    if _account_id(status) == account or _id(status.get("in_reply_to_account_id")) == account:
-        return True
-    mentions = status.get("mentions")
-    return isinstance(mentions, list) and any(
-        isinstance(m, dict) and _id(m.get("id")) == account for m in mentions
-    )
-
-
-def _status_text(status: dict) -> str:
-    """Content warning, a blank line, then the text (``text`` when a delete returned it)."""
-    content = status.get("content")
-    body = html_to_text(content) if isinstance(content, str) else _str(status.get("text")).strip()
-    spoiler = _str(status.get("spoiler_text")).strip()
-    return "\n\n".join(part for part in (spoiler, body) if part)
-
-
-def _author_name(account: dict) -> str:
-    return (
-        _str(account.get("display_name")).strip()
-        or _str(account.get("acct"))
-        or _str(account.get("username"))
-    )
-
-
-_MIME_BY_EXTENSION = {
-    "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
-    "webp": "image/webp", "avif": "image/avif", "heic": "image/heic",
-    "mp4": "video/mp4", "m4v": "video/mp4", "webm": "video/webm", "mov": "video/quicktime",
-    "mp3": "audio/mpeg", "ogg": "audio/ogg", "oga": "audio/ogg", "opus": "audio/ogg",
-    "m4a": "audio/mp4", "wav": "audio/wav", "flac": "audio/flac", "aac": "audio/aac",
-}  # fmt: skip
-# entities/MediaAttachment#type; gifv is served as MP4 ("looping, soundless animation").
-_MIME_BY_TYPE = {"image": "image/*", "gifv": "video/mp4", "video": "video/*", "audio": "audio/*"}
-
-
-def _media(attachments: Any) -> tuple[MediaRef, ...]:
-    refs = []
-    for attachment in attachments if isinstance(attachments, list) else []:
-        if not isinstance(attachment, dict):
-            continue
-        url = _str(attachment.get("url")) or _str(attachment.get("remote_url"))
-        if not url:
-            continue
-        kind = _str(attachment.get("type"))
-        extension = url.split("?", 1)[0].rsplit("/", 1)[-1].rpartition(".")[2].lower()
-        mime = _MIME_BY_EXTENSION.get(extension, "")
-        if not mime or (kind in _MIME_BY_TYPE and kind != "gifv" and not mime.startswith(kind)):
-            mime = _MIME_BY_TYPE.get(kind, mime)
-        refs.append(MediaRef(url=url, mime_type=mime, platform_id=_id(attachment.get("id")) or ""))
-    return tuple(refs)
-
-
-# --- HTML to text -------------------------------------------------------------------------
-
-_BLOCKS = {
-    "p", "div", "blockquote", "pre", "ul", "ol", "dl", "table", "section", "article",
-    "header", "footer", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
-}  # fmt: skip
-_LINES = {"br", "li", "dt", "dd", "tr", "figcaption"}
-_HIDDEN = {"script", "style", "template", "head", "title"}
-_SPACE = " \t\n\r\f\v"
-
-
-class _TextExtractor(HTMLParser):
-    """Mastodon's sanitized HTML as the reader sees it (api/guidelines#formatting).
-
-    Paragraphs become blank-line separated blocks, ``<br>`` a newline, a link its text (the
-    ``invisible`` spans included, so a shortened URL comes back whole), entities unescaped.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.blocks: list[list[str]] = [[""]]
-        self.hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in _HIDDEN:
-            self.hidden += 1
-        elif tag in _BLOCKS:
-            self._block()
-        elif tag in _LINES:
-            self.blocks[-1].append("")
-
-    def handle_startendtag(self, tag: str, attrs: list) -> None:
-        if tag in _BLOCKS:
-            self._block()
-        elif tag in _LINES:
-            self.blocks[-1].append("")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _HIDDEN:
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in _BLOCKS:
-            self._block()
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.blocks[-1][-1] += "".join(" " if c in _SPACE else c for c in data)
-
-    def _block(self) -> None:
-        if any(line.strip(_SPACE) for line in self.blocks[-1]):
-            self.blocks.append([""])
-        else:
-            self.blocks[-1] = [""]
-
-    def text(self) -> str:
-        paragraphs = []
-        for lines in self.blocks:
-            cleaned = [" ".join(part for part in line.split(" ") if part) for line in lines]
-            while cleaned and not cleaned[0]:
-                cleaned.pop(0)
-            while cleaned and not cleaned[-1]:
-                cleaned.pop()
-            if cleaned:
-                paragraphs.append("\n".join(cleaned))
-        return "\n\n".join(paragraphs)
-
-
-def html_to_text(content: str) -> str:
-    """Plain text of a status's HTML ``content``; never raises on odd markup."""
-    for source in (content, content.replace("<!", "&lt;!")):
-        parser = _TextExtractor()
-        try:
-            parser.feed(source)
-            parser.close()
-        except AssertionError:  # html.parser's marked-section checks (``<![foo[``)
-            continue
-        return parser.text()
-    return " ".join(content.split())  # unreachable in practice: no "<!" left to trip on
-
-
-# --- Link headers and ids -----------------------------------------------------------------
-
-
-def parse_link_header(value: str) -> dict[str, str]:
-    """``<url>; rel="next", <url>; rel="prev"`` → {"next": url, "prev": url}."""
-    links: dict[str, str] = {}
-    for part in _split_outside_brackets(value or ""):
-        target, _, params = part.partition(">")
-        url = target.strip().removeprefix("<").strip()
-        if not url:
-            continue
-        for param in params.split(";"):
-            name, _, rel = param.strip().partition("=")
-            if name.strip().lower() == "rel":
-                for relation in rel.strip().strip('"').split():
-                    links.setdefault(relation.lower(), url)
-    return links
-
-
-def _split_outside_brackets(value: str) -> list[str]:
-    parts, current, depth = [], [], 0
-    for char in value:
-        if char == "<":
-            depth += 1
-        elif char == ">":
-            depth = max(0, depth - 1)
-        if char == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return [p for p in parts if p.strip()]
-
-
-def _link_cursor(link: str | None) -> str | None:
-    """The id a ``rel="prev"`` link pages forward from (``min_id``, or ``since_id``)."""
-    if not link:
-        return None
-    params = httpx.URL(link).params
-    return params.get("min_id") or params.get("since_id") or None
-
-
-def _data_cursor(items: list, context: dict[str, Any]) -> str | None:
-    """Fallback when a page carries no ``prev`` link: the newest id the page itself shows."""
-    if context.get("endpoint") == "conversations":
-        ids = [
-            _id(c["last_status"].get("id"))
-            for c in items
-            if isinstance(c, dict) and isinstance(c.get("last_status"), dict)
-        ]
-    else:
-        ids = [_id(i.get("id")) for i in items if isinstance(i, dict)]
-    return max((i for i in ids if i), key=id_key, default=None)
-
-
-def id_key(value: str) -> tuple[int, str]:
-    """Mastodon ids sort as numbers in strings: longer is newer, then lexically (guidelines#id)."""
-    return (len(value), value)
-
-
-def max_id(a: str | None, b: str | None) -> str | None:
-    return max((x for x in (a, b) if x), key=id_key, default=None)
+# --- poll state and requests -------------------------------------------------------------
 
 
 def _bounded(mapping: dict[str, Any], size: int) -> dict[str, Any]:
@@ -1055,27 +577,8 @@ def _drop(state: dict, pending_context: list[str], status_id: str) -> None:
     state["pending_context"] = list(pending_context)
 
 
-def _id(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
 def _path_id(value: Any) -> str:
     return quote(str(value), safe="")
-
-
-def _account_id(status: dict) -> str | None:
-    account = status.get("account")
-    return _id(account.get("id")) if isinstance(account, dict) else None
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 def _int(value: Any) -> int | None:
@@ -1085,31 +588,8 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def _time(value: Any) -> datetime | None:
-    """Mastodon datetimes (``2019-12-05T11:34:47.196Z``) as aware UTC; None if unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _list(body: Any) -> list:
     return body if isinstance(body, list) else []
-
-
-def _expect_list(data: Any, what: str) -> list:
-    if not isinstance(data, list):
-        raise MalformedPayload(f"mastodon: {what} is not a list")
-    return data
 
 
 def _safe_json(content: bytes) -> Any:
@@ -1125,8 +605,8 @@ def _reply_mentions(parent: dict, account: str) -> list[str]:
     author = parent.get("account") if isinstance(parent.get("account"), dict) else {}
     candidates = [author, *(m for m in parent.get("mentions") or [] if isinstance(m, dict))]
     for candidate in candidates:
-        acct = _str(candidate.get("acct"))
-        if acct and _id(candidate.get("id")) != str(account) and acct not in accts:
+        acct = as_str(candidate.get("acct"))
+        if acct and as_id(candidate.get("id")) != str(account) and acct not in accts:
             accts.append(acct)
     return accts
 
