@@ -70,6 +70,38 @@ def test_rewritten_chain_without_head_update_is_reported():
 
 
 @pytest.mark.django_db
+def test_entries_appended_while_verifying_are_not_a_mismatch(monkeypatch):
+    _append(3)
+    read_head = log._read_head
+    calls = []
+
+    def head_then_more_entries():
+        head = read_head()
+        if not calls:
+            _append(2)  # the running system writes on after verify has read the head
+        calls.append(head)
+        return head
+
+    monkeypatch.setattr(log, "_read_head", head_then_more_entries)
+    result = log.verify()
+    assert result.ok and result.checked == 3
+    assert log.verify().ok and log.verify().checked == 5
+
+
+@pytest.mark.django_db
+def test_entry_written_around_the_head_is_reported():
+    _append(3)
+    from insyn.lib.hashing import chain_hash
+
+    last = Event.objects.get(seq=3)
+    forged = Event(seq=4, at=last.at, kind="test.event", data={"i": 4}, prev_hash=last.hash)
+    forged.hash = chain_hash(last.hash, forged.body())
+    Event.objects.bulk_create([forged])
+    result = log.verify()
+    assert not result.ok and result.first_bad_seq == 4
+
+
+@pytest.mark.django_db
 def test_verify_command_exit_status(capsys):
     _append(3)
     call_command("verify")
