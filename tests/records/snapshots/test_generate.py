@@ -148,3 +148,6 @@ def test_summary_counts_topics_top_posts_and_moderation(period_world):
     assert data["fetched_pages"] == 4
     text = generate.summary_text(period_world["account"], data)
     assert "6 poster" in text and "Hets mot folkgrupp" in text and "Kultur och fritid (2)" in text
+    # Singular and plural per count: 2 posts, 3 comments, 1 reply, 0 messages; 1 comment on p2.
+    assert "2 inlägg, 3 kommentarer, 1 svar och 0 direktmeddelanden" in text
+    assert ", 1 kommentar: " in text and ", 3 kommentarer: " in text

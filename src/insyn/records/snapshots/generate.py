@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from insyn.archive.models import Item, ItemStateChange, ItemVersion, RawCapture, VersionTriage
 from insyn.inbox.models import MODERATION_LABELS, TOPICS, Restriction
@@ -397,6 +398,19 @@ def build_summary(account: Account, start: datetime, end: datetime) -> dict[str,
     }
 
 
+def _counted_kinds(kinds: dict[str, int]) -> str:
+    """"3 inlägg, 1 kommentar, 2 svar och 1 direktmeddelande", singular or plural per count."""
+    parts = [
+        ngettext("%(n)d inlägg", "%(n)d inlägg", kinds.get("post", 0)),
+        ngettext("%(n)d kommentar", "%(n)d kommentarer", kinds.get("comment", 0)),
+        ngettext("%(n)d svar", "%(n)d svar", kinds.get("reply", 0)),
+        ngettext("%(n)d direktmeddelande", "%(n)d direktmeddelanden", kinds.get("message", 0)),
+    ]
+    counts = [kinds.get(k, 0) for k in ("post", "comment", "reply", "message")]
+    parts = [p % {"n": n} for p, n in zip(parts, counts, strict=True)]
+    return _("%(list)s och %(last)s") % {"list": ", ".join(parts[:-1]), "last": parts[-1]}
+
+
 def summary_text(account: Account, data: dict[str, Any]) -> str:
     """A Swedish text from the figures, for a person to edit before saving."""
     start = timezone.localtime(datetime.fromisoformat(data["period"]["start"])).strftime("%Y-%m-%d")
@@ -406,11 +420,9 @@ def summary_text(account: Account, data: dict[str, Any]) -> str:
         _("Ögonblicksbild av %(account)s (%(platform)s) för perioden %(start)s–%(end)s.") % {
             "account": account.name, "platform": account.get_platform_display(), "start": start, "end": end},
         "",
-        _("Under perioden kom %(total)d poster in i arkivet: %(posts)d inlägg, %(comments)d kommentarer, "
-          "%(replies)d svar och %(messages)d direktmeddelanden. %(own)d var egna (upprättade) och %(in)d inkomna; "
-          "%(edited)d ändrades efter publiceringen.") % {
-            "total": data["total"], "posts": kinds.get("post", 0), "comments": kinds.get("comment", 0),
-            "replies": kinds.get("reply", 0), "messages": kinds.get("message", 0),
+        _("Under perioden kom %(total)d poster in i arkivet: %(kinds)s. %(own)d var egna (upprättade) och "
+          "%(in)d inkomna; %(edited)d ändrades efter publiceringen.") % {
+            "total": data["total"], "kinds": _counted_kinds(kinds),
             "own": data["directions"].get("upprattad", 0), "in": data["directions"].get("inkommen", 0),
             "edited": data["edited"]},
     ]
@@ -419,7 +431,8 @@ def summary_text(account: Account, data: dict[str, Any]) -> str:
     if data["top_posts"]:
         lines += ["", _("Mest diskuterade inlägg:")]
         for t in data["top_posts"]:
-            lines.append("- " + (_("%(date)s, %(n)d kommentarer: %(text)s") % {
+            lines.append("- " + (ngettext("%(date)s, %(n)d kommentar: %(text)s",
+                                          "%(date)s, %(n)d kommentarer: %(text)s", t["comments"]) % {
                 "date": t["date"] or "?", "n": t["comments"], "text": t["excerpt"] or _("(texten visas inte)")}))
     if data["moderation"]:
         lines += ["", _("Moderering:")]
