@@ -43,7 +43,6 @@ Rate limits: WordPress itself has none; hosts and proxies answer 429 or 503 with
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -64,6 +63,14 @@ from ..base import (
     PlatformError,
     RateLimited,
     TokenInvalid,
+)
+from ..responses import (
+    fetched_page,
+    int_or_none,
+    parse_link_header,
+    response_json,
+    safe_json,
+    unreadable_page,
 )
 from . import normalise as blog_normalise
 
@@ -218,15 +225,15 @@ class Blog(Platform):
         while url and url not in visited and len(visited) < MAX_PAGES:
             visited.add(url)
             response = self._request("GET", url)
-            body = _safe_json(response.content)
+            body = safe_json(response.content)
             following = parse_link_header(response.headers.get("link", "")).get("next")
-            total_pages = _int(response.headers.get("x-wp-totalpages"))
+            total_pages = int_or_none(response.headers.get("x-wp-totalpages"))
             if following and total_pages is not None and len(visited) >= total_pages:
                 following = None  # the headers disagree: X-WP-TotalPages is the bound
             if not isinstance(body, list):
-                yield self._page(url, response, dict(context)), []
+                yield fetched_page(url, response, dict(context)), []
                 raise _unreadable(url)
-            page = self._page(
+            page = fetched_page(
                 url, response, {**context, **({"last": True} if not following else {})}
             )
             yield page, [r for r in body if isinstance(r, dict)]
@@ -310,7 +317,7 @@ class Blog(Platform):
         )
         if response.status_code == 304:
             return None, None
-        page = self._page(url, response, context)
+        page = fetched_page(url, response, context)
         if response.status_code in (404, 410):
             validators.pop(url, None)
             state["validators"] = validators
@@ -348,7 +355,9 @@ class Blog(Platform):
             # Without credentials a comment that is held, spam or trashed answers 401/403:
             # kept as evidence that it is no longer public.
             response = self._request("GET", url, allow=() if self.authenticated else (401, 403))
-            return self._page(url, response, {"endpoint": f"wp_{kind}", "platform_id": platform_id})
+            return fetched_page(
+                url, response, {"endpoint": f"wp_{kind}", "platform_id": platform_id}
+            )
         target = self._links.get(platform_id) or (platform_id if _http_url(platform_id) else "")
         context = {"endpoint": "exists", "platform_id": platform_id}
         if not target:
@@ -362,7 +371,7 @@ class Blog(Platform):
         if response.status_code == 405:
             response = self._request("GET", target, allow=(301, 302, 303, 307, 308))
             response = httpx.Response(response.status_code, headers=response.headers, content=b"")
-        return self._page(target, response, context)
+        return fetched_page(target, response, context)
 
     def pages_before_moderation(self, platform_id: str) -> Iterator[FetchedPage]:
         """The comment as it is now, archived before it is held or trashed: WordPress gives a
@@ -518,21 +527,9 @@ class Blog(Platform):
             f"blog: {exc}", status=response.status_code if response is not None else None
         )
 
-    def _page(self, url: str, response: httpx.Response, context: dict[str, Any]) -> FetchedPage:
-        return FetchedPage(
-            url=url,
-            status=response.status_code,
-            headers=dict(response.headers),
-            body=response.content,
-            context=context,
-        )
-
     @staticmethod
     def _json(response: httpx.Response) -> Any:
-        try:
-            return json.loads(response.content)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-            raise PlatformError(f"blog: unreadable response ({exc})") from exc
+        return response_json("blog", response)
 
     # --- the normaliser ---------------------------------------------------------------
 
@@ -545,7 +542,7 @@ class Blog(Platform):
 
 def _http_error(response: httpx.Response, *, authenticated: bool) -> PlatformError:
     """WordPress errors are ``{"code", "message", "data": {"status"}}``."""
-    body = _safe_json(response.content)
+    body = safe_json(response.content)
     code = (
         body.get("code") if isinstance(body, dict) and isinstance(body.get("code"), str) else None
     )
@@ -579,7 +576,7 @@ def _overlap(stamp: str) -> str:
 
 
 def _unreadable(url: str) -> PlatformError:
-    return PlatformError(f"blog: unreadable page from {url}; the poll stops here")
+    return unreadable_page("blog", url)
 
 
 def _split(platform_id: str) -> tuple[str, str]:
@@ -591,33 +588,3 @@ def _split(platform_id: str) -> tuple[str, str]:
 
 def _http_url(value: str) -> bool:
     return urlsplit(value).scheme in ("http", "https") and bool(urlsplit(value).hostname)
-
-
-def _safe_json(content: bytes) -> Any:
-    try:
-        return json.loads(content)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
-def parse_link_header(value: str) -> dict[str, str]:
-    """``<url>; rel="next", <url>; rel="prev"`` → {"next": url, "prev": url} (RFC 8288)."""
-    links: dict[str, str] = {}
-    for part in value.split(","):
-        target, _, params = part.partition(">")
-        url = target.strip().removeprefix("<").strip()
-        if not url:
-            continue
-        for param in params.split(";"):
-            name, _, rel = param.strip().partition("=")
-            if name.strip().lower() == "rel":
-                for relation in rel.strip().strip('"').split():
-                    links.setdefault(relation.lower(), url)
-    return links

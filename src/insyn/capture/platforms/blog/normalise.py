@@ -16,14 +16,15 @@ from __future__ import annotations
 import calendar
 import hashlib
 import io
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
 
+from insyn.lib.html_text import html_to_text
+
 from ..base import MalformedPayload, MediaRef, Normalised, NormalizedItem, StateSignal
-from ..mastodon import html_to_text
+from ..readers import as_str, load_json, normalise_safely
 
 WP_ENDPOINTS = ("wp_posts", "wp_post", "wp_comments", "wp_comment")
 FEED_ENDPOINTS = ("feed", "comment_feed")
@@ -50,23 +51,8 @@ MAX_ID = 200
 
 
 def normalise(body: bytes, context: dict[str, Any]) -> Normalised:
-    try:
-        return _normalise(body, context)
-    except MalformedPayload:
-        raise
-    except (
-        KeyError,
-        TypeError,
-        ValueError,
-        AttributeError,
-        IndexError,
-        RecursionError,
-        AssertionError,
-        OverflowError,
-        UnicodeError,
-        LookupError,
-    ) as exc:
-        raise MalformedPayload(f"blog: unreadable payload ({type(exc).__name__}: {exc})") from exc
+    """Read one page; raises MalformedPayload and nothing else."""
+    return normalise_safely("blog", _normalise, body, context)
 
 
 def _normalise(body: bytes, context: dict[str, Any]) -> Normalised:
@@ -88,10 +74,7 @@ def _normalise(body: bytes, context: dict[str, Any]) -> Normalised:
 
 
 def _wordpress(body: bytes, endpoint: str, context: dict[str, Any]) -> Normalised:
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedPayload(f"blog: body is not JSON ({exc})") from exc
+    data = load_json("blog", body)
     if isinstance(data, dict) and "code" in data and "id" not in data:
         return _wp_error(data, endpoint, context)
     if endpoint in ("wp_posts", "wp_comments"):
@@ -146,7 +129,7 @@ def _wp_post(row: dict) -> NormalizedItem:
         thread_platform_id=f"post-{pid}",
         edited_at=modified if modified and created and modified > created else None,
         state=POST_STATES.get(status) if isinstance(status, str) else None,  # type: ignore[arg-type]
-        url=_str(row.get("link")),
+        url=as_str(row.get("link")),
     )
 
 
@@ -167,12 +150,12 @@ def _wp_comment(row: dict) -> NormalizedItem:
         record_type="own_post" if own else "public_comment",
         text=html_to_text(_rendered(row.get("content"))),
         author_id=author,
-        author_name=_str(row.get("author_name"))[:300],
+        author_name=as_str(row.get("author_name"))[:300],
         created_at=wp_time(row.get("date_gmt")),
         parent_platform_id=f"comment-{parent}" if parent else f"post-{post}",
         thread_platform_id=f"post-{post}",
         state=COMMENT_STATES.get(status) if isinstance(status, str) else None,  # type: ignore[arg-type]
-        url=_str(row.get("link")),
+        url=as_str(row.get("link")),
     )
 
 
@@ -197,8 +180,8 @@ def _rendered(value: Any) -> str:
     """``{"rendered": "<p>…</p>"}`` (``raw`` too in the edit context, not used: a public
     and an authenticated read of the same comment must give the same text)."""
     if isinstance(value, dict):
-        return _str(value.get("rendered"))
-    return _str(value)
+        return as_str(value.get("rendered"))
+    return as_str(value)
 
 
 def wp_time(value: Any) -> datetime | None:
@@ -234,7 +217,7 @@ def parse_feed(body: bytes) -> feedparser.FeedParserDict:
 
 
 def feed_entry_id(entry: dict) -> str:
-    raw = _str(entry.get("id")).strip() or _str(entry.get("link")).strip()
+    raw = as_str(entry.get("id")).strip() or as_str(entry.get("link")).strip()
     if not raw:
         raise MalformedPayload("blog: feed entry without guid, id or link")
     if len(raw) > MAX_ID:
@@ -244,16 +227,16 @@ def feed_entry_id(entry: dict) -> str:
 
 def comment_feed_url(entry: dict) -> str:
     """RSS ``wfw:commentRss``, or an Atom ``link rel="replies"`` to a feed (RFC 4685)."""
-    url = _str(entry.get("wfw_commentrss")).strip()
+    url = as_str(entry.get("wfw_commentrss")).strip()
     if url:
         return url
     for link in entry.get("links") or []:
         if (
             isinstance(link, dict)
             and link.get("rel") == "replies"
-            and "xml" in _str(link.get("type"))
+            and "xml" in as_str(link.get("type"))
         ):
-            return _str(link.get("href"))
+            return as_str(link.get("href"))
     return ""
 
 
@@ -261,7 +244,7 @@ def next_page_url(parsed: feedparser.FeedParserDict) -> str:
     """RFC 5005 paging: ``<atom:link rel="next">`` in an RSS channel or an Atom feed."""
     for link in parsed.get("feed", {}).get("links") or []:
         if isinstance(link, dict) and link.get("rel") == "next" and link.get("href"):
-            return _str(link.get("href"))
+            return as_str(link.get("href"))
     return ""
 
 
@@ -285,15 +268,15 @@ def _feed_item(entry: dict, endpoint: str, post_id: Any) -> NormalizedItem:
     content = entry.get("content")
     html = ""
     if isinstance(content, list) and content and isinstance(content[0], dict):
-        html = _str(content[0].get("value"))
-    html = html or _str(entry.get("summary"))
+        html = as_str(content[0].get("value"))
+    html = html or as_str(entry.get("summary"))
     body = html_to_text(html)
     published = _struct_time(entry.get("published_parsed"))
     updated = _struct_time(entry.get("updated_parsed"))
     created = published or updated
-    author = _str(entry.get("author")).strip()[:300]
+    author = as_str(entry.get("author")).strip()[:300]
     if endpoint == "feed":
-        title = _str(entry.get("title")).strip()
+        title = as_str(entry.get("title")).strip()
         return NormalizedItem(
             platform_id=pid,
             kind="post",
@@ -306,7 +289,7 @@ def _feed_item(entry: dict, endpoint: str, post_id: Any) -> NormalizedItem:
             thread_platform_id=pid,
             edited_at=updated if updated and published and updated > published else None,
             state="visible",
-            url=_str(entry.get("link")),
+            url=as_str(entry.get("link")),
             media=_enclosures(entry),
         )
     # A comment feed's <title> is generated ("Av: Anna"); the text is the comment itself.
@@ -322,16 +305,16 @@ def _feed_item(entry: dict, endpoint: str, post_id: Any) -> NormalizedItem:
         parent_platform_id=post_id,
         thread_platform_id=post_id,
         state="visible",
-        url=_str(entry.get("link")),
+        url=as_str(entry.get("link")),
     )
 
 
 def _enclosures(entry: dict) -> tuple[MediaRef, ...]:
     refs = []
     for enclosure in entry.get("enclosures") or []:
-        if isinstance(enclosure, dict) and _str(enclosure.get("href")):
+        if isinstance(enclosure, dict) and as_str(enclosure.get("href")):
             refs.append(
-                MediaRef(url=_str(enclosure.get("href")), mime_type=_str(enclosure.get("type")))
+                MediaRef(url=as_str(enclosure.get("href")), mime_type=as_str(enclosure.get("type")))
             )
     return tuple(refs)
 
@@ -344,7 +327,3 @@ def _struct_time(value: Any) -> datetime | None:
         return datetime.fromtimestamp(calendar.timegm(value), UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         return None
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""

@@ -42,8 +42,9 @@ Rate limits
 -----------
 Every response carries ``RateLimit-Limit``, ``-Remaining``, ``-Reset`` (epoch seconds) and
 ``-Policy``. A 429 ``RateLimitExceeded`` is retried by the seam after the reset when that is
-near, otherwise ``RateLimited`` with ``retry_at`` = the reset. Below ``LOW_WATER`` of the limit
-the client spreads the remaining requests over the rest of the window (as for Mastodon).
+near, otherwise ``RateLimited`` with ``retry_at`` = the reset. Below a tenth of the limit the
+client spreads the remaining requests over the rest of the window (as for Mastodon; both
+through ``responses.RateLimitPacing``).
 
 Moderation
 ----------
@@ -60,19 +61,17 @@ posting twice. ``delete`` removes the account's own posts only (``deleteRecord``
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from insyn.lib.http import HttpSeam, TransportFailure, default_retry_after
+from insyn.lib.http import HttpSeam, TransportFailure
 
 from ..base import (
     Connection,
@@ -83,6 +82,15 @@ from ..base import (
     PlatformError,
     RateLimited,
     TokenInvalid,
+)
+from ..readers import parse_time
+from ..responses import (
+    RateLimitPacing,
+    fetched_page,
+    int_or_none,
+    response_json,
+    safe_json,
+    unreadable_page,
 )
 from . import normalise as reader
 
@@ -96,7 +104,6 @@ MAX_PENDING = 1000
 MAX_PAGES = 10_000
 MAX_HIDDEN = 300  # app.bsky.feed.threadgate#hiddenReplies
 MAX_GRAPHEMES = 300  # app.bsky.feed.post#text
-LOW_WATER = 0.1
 REASONS = ("reply", "mention", "quote")
 SESSION_ERRORS = ("ExpiredToken", "InvalidToken")
 ACCOUNT_GONE = ("AccountTakedown", "AccountDeactivated", "AccountSuspended", "AccountNotFound")
@@ -138,12 +145,15 @@ def tid_for_key(key: str) -> str:
     return "".join(reversed(out))
 
 
-class Bluesky(Platform):
+class Bluesky(RateLimitPacing, Platform):
     """One Bluesky account: ``external_id`` its DID, ``handle`` its handle, ``base_url`` its PDS,
     ``token`` an app password."""
 
     name = "bluesky"
     thread_days = THREAD_DAYS
+    ratelimit_prefix = "ratelimit-"
+    default_limit = 3000
+    rate_limited_code = "RateLimitExceeded"
 
     def __init__(
         self, connection: Connection, http: HttpSeam, *, now: Callable[[], datetime] | None = None
@@ -259,7 +269,7 @@ class Bluesky(Platform):
             if uri in pending:
                 pending.remove(uri)
             state["pending_threads"] = list(pending)
-            body = _safe_json(response.content)
+            body = safe_json(response.content)
             if response.status_code != 200:
                 state["recent_roots"] = {
                     k: v for k, v in (state.get("recent_roots") or {}).items() if k != uri
@@ -292,7 +302,7 @@ class Bluesky(Platform):
             query = [*params, ("cursor", cursor)] if cursor else list(params)
             response = self._call("GET", nsid, query)
             page = self._page(nsid, query, response, dict(context))
-            body = _safe_json(response.content)
+            body = safe_json(response.content)
             entries = body.get(list_key) if isinstance(body, dict) else None
             if not isinstance(entries, list):
                 yield page
@@ -316,7 +326,7 @@ class Bluesky(Platform):
         horizon = self.now() - timedelta(days=self.thread_days)
         merged = {**(previous if isinstance(previous, dict) else {}), **own}
         kept = {
-            k: v for k, v in merged.items() if (t := reader._time(v)) is not None and t >= horizon
+            k: v for k, v in merged.items() if (t := parse_time(v)) is not None and t >= horizon
         }
         newest = sorted(kept, key=lambda k: kept[k])[-MAX_RECENT:]
         return {k: kept[k] for k in sorted(newest)}
@@ -616,60 +626,9 @@ class Bluesky(Platform):
         self._note_quota(response)
         return response
 
-    def _retry_after(self, response: httpx.Response) -> float | None:
-        if response.status_code == 429:
-            wait = self._seconds_to_reset(response)
-            return wait if wait is not None else default_retry_after(response)
-        return default_retry_after(response)
-
-    def _seconds_to_reset(self, response: httpx.Response) -> float | None:
-        reset = _int(response.headers.get("ratelimit-reset"))
-        if reset is None:
-            return None
-        try:
-            server_now = parsedate_to_datetime(response.headers.get("date", ""))
-        except (TypeError, ValueError, IndexError):
-            server_now = None
-        if server_now is None or server_now.tzinfo is None:
-            server_now = self.now()
-        return max(0.0, reset - server_now.timestamp())
-
-    def _note_quota(self, response: httpx.Response) -> None:
-        remaining = _int(response.headers.get("ratelimit-remaining"))
-        limit = _int(response.headers.get("ratelimit-limit")) or 3000
-        self._pause, self._pause_until = 0.0, None
-        if remaining is None or remaining >= max(5, int(limit * LOW_WATER)):
-            return
-        seconds = self._seconds_to_reset(response)
-        if seconds is None:
-            return
-        self._pause = seconds / (remaining + 1)
-        self._pause_until = self.now() + timedelta(seconds=seconds)
-
-    def _wait_for_quota(self) -> None:
-        pause, until = self._pause, self._pause_until
-        self._pause, self._pause_until = 0.0, None
-        if pause <= 0:
-            return
-        if pause > self.http.max_wait:
-            raise RateLimited(
-                f"bluesky: rate limit nearly used up; waiting {pause:.0f}s is left to the scheduler",
-                status=429,
-                retry_at=until,
-            )
-        self.http.sleep(pause)
-
-    def _transport_error(self, exc: TransportFailure) -> PlatformError:
-        response = exc.response
-        if response is not None and response.status_code == 429:
-            seconds = self._seconds_to_reset(response)
-            retry_at = self.now() + timedelta(seconds=seconds if seconds is not None else 60)
-            return RateLimited(
-                f"bluesky: {exc}", status=429, code="RateLimitExceeded", retry_at=retry_at
-            )
-        return PlatformError(
-            f"bluesky: {exc}", status=response.status_code if response is not None else None
-        )
+    def _seconds_until_reset(self, value: str | None, server_now: datetime) -> float | None:
+        reset = int_or_none(value)  # RateLimit-Reset is in epoch seconds
+        return None if reset is None else reset - server_now.timestamp()
 
     def _page(
         self,
@@ -678,20 +637,13 @@ class Bluesky(Platform):
         response: httpx.Response,
         context: dict[str, Any],
     ) -> FetchedPage:
-        return FetchedPage(
-            url=_url(self.connection.base_url.rstrip("/"), nsid, params),
-            status=response.status_code,
-            headers=dict(response.headers),
-            body=response.content,
-            context=context,
+        return fetched_page(
+            _url(self.connection.base_url.rstrip("/"), nsid, params), response, context
         )
 
     @staticmethod
     def _json(response: httpx.Response) -> Any:
-        try:
-            return json.loads(response.content)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-            raise PlatformError(f"bluesky: unreadable response ({exc})") from exc
+        return response_json("bluesky", response)
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -699,7 +651,7 @@ class Bluesky(Platform):
 
 def _error(response: httpx.Response) -> PlatformError:
     """An XRPC error object as the matching PlatformError."""
-    body = _safe_json(response.content)
+    body = safe_json(response.content)
     name = (
         body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), str) else ""
     )
@@ -747,7 +699,7 @@ def _indexed_at(entry: Any) -> str | None:
     if not isinstance(entry, dict):
         return None
     source = entry.get("post") if isinstance(entry.get("post"), dict) else entry
-    t = reader._time(source.get("indexedAt"))
+    t = parse_time(source.get("indexedAt"))
     return _iso(t) if t else None
 
 
@@ -756,22 +708,8 @@ def _iso(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
-def _safe_json(content: bytes) -> Any:
-    try:
-        return json.loads(content)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-
-
 def _unreadable(url: str) -> PlatformError:
-    return PlatformError(f"bluesky: unreadable page from {url}; the poll stops here")
+    return unreadable_page("bluesky", url)
 
 
 def _graphemes(text: str) -> int:

@@ -28,11 +28,10 @@ CID and text, which the archive keeps as a new version. ``created_at`` is the re
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from typing import Any
 
 from ..base import MalformedPayload, MediaRef, Normalised, NormalizedItem, StateSignal
+from ..readers import as_str, expect_list, load_json, normalise_safely, parse_time
 
 POST = "app.bsky.feed.post"
 CAPTURED_REASONS = ("reply", "mention", "quote")
@@ -42,23 +41,7 @@ WEB = "https://bsky.app"
 
 def normalise(body: bytes, context: dict[str, Any]) -> Normalised:
     """Read one page; raises MalformedPayload and nothing else."""
-    try:
-        return _normalise(body, context)
-    except MalformedPayload:
-        raise
-    except (
-        KeyError,
-        TypeError,
-        ValueError,
-        AttributeError,
-        IndexError,
-        RecursionError,
-        OverflowError,
-        UnicodeError,
-    ) as exc:
-        raise MalformedPayload(
-            f"bluesky: unreadable payload ({type(exc).__name__}: {exc})"
-        ) from exc
+    return normalise_safely("bluesky", _normalise, body, context)
 
 
 def _normalise(body: bytes, context: dict[str, Any]) -> Normalised:
@@ -66,24 +49,21 @@ def _normalise(body: bytes, context: dict[str, Any]) -> Normalised:
         raise MalformedPayload("bluesky: context is not a mapping")
     if not isinstance(body, (bytes, bytearray)):
         raise MalformedPayload("bluesky: body is not bytes")
-    try:
-        data = json.loads(bytes(body).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedPayload(f"bluesky: body is not JSON ({exc})") from exc
+    data = load_json("bluesky", body)
     if not isinstance(data, dict):
         raise MalformedPayload("bluesky: response is not an object")
-    account = _str(context.get("account_external_id"))
+    account = as_str(context.get("account_external_id"))
     endpoint = context.get("endpoint")
 
     if isinstance(data.get("error"), str):
-        uri = _str(context.get("uri"))
+        uri = as_str(context.get("uri"))
         if endpoint in ("thread", "posts") and data["error"] in NOT_FOUND_ERRORS and _post_uri(uri):
             return Normalised(signals=[StateSignal(uri, "deleted_on_platform")])
         raise MalformedPayload(f"bluesky: error body {data['error'][:100]!r}")
 
     if endpoint == "author_feed":
         out = Normalised()
-        for entry in _list(data.get("feed"), "feed"):
+        for entry in expect_list("bluesky", data.get("feed"), "feed"):
             if not isinstance(entry, dict) or not isinstance(entry.get("post"), dict):
                 raise MalformedPayload("bluesky: feed entry without a post")
             reason = entry.get("reason")
@@ -95,7 +75,7 @@ def _normalise(body: bytes, context: dict[str, Any]) -> Normalised:
         return _unique(out)
     if endpoint == "notifications":
         out = Normalised()
-        for notification in _list(data.get("notifications"), "notifications"):
+        for notification in expect_list("bluesky", data.get("notifications"), "notifications"):
             if not isinstance(notification, dict):
                 raise MalformedPayload("bluesky: notification is not an object")
             if notification.get("reason") not in CAPTURED_REASONS:
@@ -124,7 +104,8 @@ def _normalise(body: bytes, context: dict[str, Any]) -> Normalised:
         _walk(thread, account, hidden, out, depth=0)
         return _unique(out)
     if endpoint == "posts":
-        out = Normalised(items=[post_item(p, account) for p in _list(data.get("posts"), "posts")])
+        posts = expect_list("bluesky", data.get("posts"), "posts")
+        out = Normalised(items=[post_item(p, account) for p in posts])
         requested = context.get("uris")
         if isinstance(requested, list):
             # getPosts leaves out what no longer exists: a re-read that misses a post is a deletion.
@@ -141,9 +122,9 @@ def _normalise(body: bytes, context: dict[str, Any]) -> Normalised:
 def _walk(node: dict, account: str, hidden: set[str], out: Normalised, depth: int) -> None:
     if depth > 2000:
         raise MalformedPayload("bluesky: thread nested too deeply")
-    kind = _str(node.get("$type"))
+    kind = as_str(node.get("$type"))
     if kind.endswith("#notFoundPost") or node.get("notFound") is True:
-        uri = _str(node.get("uri"))
+        uri = as_str(node.get("uri"))
         if _post_uri(uri):
             out.signals.append(StateSignal(uri, "deleted_on_platform"))
         return
@@ -190,7 +171,7 @@ def _item(
     parts = _post_uri(uri)
     if not parts:
         raise MalformedPayload(f"bluesky: not a post's at-uri: {str(uri)[:100]!r}")
-    if not isinstance(author, dict) or not _str(author.get("did")).startswith("did:"):
+    if not isinstance(author, dict) or not as_str(author.get("did")).startswith("did:"):
         raise MalformedPayload("bluesky: post without an author did")
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
         raise MalformedPayload("bluesky: post without a record text")
@@ -220,8 +201,10 @@ def _item(
         record_type=record_type,  # type: ignore[arg-type]
         text=_text(record),
         author_id=did,
-        author_name=_str(author.get("displayName")).strip() or _str(author.get("handle")) or did,
-        created_at=_time(record.get("createdAt")) or _time(indexed_at),
+        author_name=(
+            as_str(author.get("displayName")).strip() or as_str(author.get("handle")) or did
+        ),
+        created_at=parse_time(record.get("createdAt")) or parse_time(indexed_at),
         parent_platform_id=parent,
         thread_platform_id=root or uri,
         state=state,  # type: ignore[arg-type]
@@ -259,7 +242,7 @@ def _text(record: dict) -> str:
     for facet in record.get("facets") or []:
         for feature in (facet.get("features") or []) if isinstance(facet, dict) else []:
             if isinstance(feature, dict) and feature.get("$type") == "app.bsky.richtext.facet#link":
-                link = _str(feature.get("uri"))
+                link = as_str(feature.get("uri"))
                 if link and link not in text and link not in extra:
                     extra.append(link)
     embed = record.get("embed") if isinstance(record.get("embed"), dict) else {}
@@ -271,7 +254,7 @@ def _text(record: dict) -> str:
             _ref_uri(embed.get("record")) if embed.get("$type") == "app.bsky.embed.record" else None
         )
     external = embed.get("external") if isinstance(embed.get("external"), dict) else {}
-    link = _str(external.get("uri"))
+    link = as_str(external.get("uri"))
     if link and link not in text and link not in extra:
         extra.append(link)
     if quoted:
@@ -283,24 +266,24 @@ def _media(view: Any, embed: Any, did: str) -> tuple[MediaRef, ...]:
     """Images and video from the embed view (CDN addresses), else from the record's blobs."""
     refs: list[MediaRef] = []
     if isinstance(view, dict):
-        kind = _str(view.get("$type"))
+        kind = as_str(view.get("$type"))
         if kind == "app.bsky.embed.recordWithMedia#view":
             return _media(view.get("media"), None, did)
         if kind == "app.bsky.embed.images#view":
             for image in view.get("images") or []:
-                if isinstance(image, dict) and _str(image.get("fullsize")):
+                if isinstance(image, dict) and as_str(image.get("fullsize")):
                     refs.append(MediaRef(url=image["fullsize"], mime_type="image/jpeg"))
-        elif kind == "app.bsky.embed.video#view" and _str(view.get("playlist")):
+        elif kind == "app.bsky.embed.video#view" and as_str(view.get("playlist")):
             refs.append(
                 MediaRef(
                     url=view["playlist"],
                     mime_type="application/x-mpegURL",
-                    platform_id=_str(view.get("cid")),
+                    platform_id=as_str(view.get("cid")),
                 )
             )
         return tuple(refs)
     if isinstance(embed, dict):
-        kind = _str(embed.get("$type"))
+        kind = as_str(embed.get("$type"))
         if kind == "app.bsky.embed.recordWithMedia":
             return _media(None, embed.get("media"), did)
         blobs = []
@@ -312,13 +295,13 @@ def _media(view: Any, embed: Any, did: str) -> tuple[MediaRef, ...]:
             if not isinstance(blob, dict):
                 continue
             ref = blob.get("ref")
-            cid = _str(ref.get("$link")) if isinstance(ref, dict) else _str(blob.get("cid"))
+            cid = as_str(ref.get("$link")) if isinstance(ref, dict) else as_str(blob.get("cid"))
             if cid:
                 # com.atproto.sync.getBlob on the author's PDS serves it; the CDN path is stable.
                 refs.append(
                     MediaRef(
                         url=f"https://cdn.bsky.app/img/feed_fullsize/plain/{did}/{cid}@jpeg",
-                        mime_type=_str(blob.get("mimeType")),
+                        mime_type=as_str(blob.get("mimeType")),
                         platform_id=cid,
                     )
                 )
@@ -350,26 +333,3 @@ def _did_of(uri: str) -> str:
 def web_url(uri: str) -> str:
     parts = _post_uri(uri)
     return f"{WEB}/profile/{parts[0]}/post/{parts[2]}" if parts else ""
-
-
-def _list(value: Any, what: str) -> list:
-    if not isinstance(value, list):
-        raise MalformedPayload(f"bluesky: {what} is not a list")
-    return value
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _time(value: Any) -> datetime | None:
-    """AT Protocol datetimes as aware UTC; None when unreadable (a client may write anything)."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None

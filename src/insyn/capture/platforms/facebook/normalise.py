@@ -27,11 +27,11 @@ from ..base import (
     Normalised,
     NormalizedItem,
     RecordType,
-    State,
     StateSignal,
 )
 from .payload import (
     as_object,
+    hidden_state,
     load_json,
     media_ref,
     messaging_event,
@@ -104,14 +104,6 @@ def _actor(value: Any, what: str) -> tuple[str, str]:
     return opt_id(value, "id", f"{what} author") or "", text_field(value, "name", f"{what} author")
 
 
-def _hidden(value: Any, what: str) -> State | None:
-    if value is None:
-        return None
-    if not isinstance(value, bool):
-        raise MalformedPayload(f"{what} is_hidden is not true/false: {value!r:.80}")
-    return "hidden" if value else "visible"
-
-
 def _attachment_media(attachment: Any, what: str, depth: int = 0) -> list[MediaRef]:
     """A post's or comment's StoryAttachment: ``media.image.src`` (or ``media.source`` for
     video), with album items under ``subattachments``."""
@@ -154,7 +146,7 @@ def _post(post: dict, page_id: str) -> NormalizedItem:
         author_name=author_name,
         created_at=parse_time(post.get("created_time"), "post created_time"),
         thread_platform_id=post_id,
-        state=_hidden(post.get("is_hidden"), "post"),
+        state=hidden_state(post.get("is_hidden"), "post is_hidden"),
         url=text_field(post, "permalink_url", "post"),
         media=_post_media(post.get("attachments"), "post"),
     )
@@ -178,7 +170,7 @@ def _comment(comment: dict, page_id: str, post_id: str) -> NormalizedItem:
         created_at=parse_time(comment.get("created_time"), "comment created_time"),
         parent_platform_id=parent_id if is_reply else post_id,
         thread_platform_id=post_id,
-        state=_hidden(comment.get("is_hidden"), "comment"),
+        state=hidden_state(comment.get("is_hidden"), "comment is_hidden"),
         url=text_field(comment, "permalink_url", "comment"),
         media=tuple(_attachment_media(comment.get("attachment"), "comment attachment")),
     )
@@ -338,7 +330,7 @@ def _feed_change(value: dict, page_id: str | None, entry_time: Any, out: Normali
             edited_at=None if added else at,
             parent_platform_id=parent,
             thread_platform_id=post_id,
-            state=_hidden(value.get("is_hidden"), what),
+            state=hidden_state(value.get("is_hidden"), f"{what} is_hidden"),
             url=url,
             media=tuple(media),
         )

@@ -10,7 +10,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from ..base import MalformedPayload, MediaRef, Normalised, NormalizedItem, StateSignal
+from ..base import MalformedPayload, MediaRef, Normalised, NormalizedItem, State, StateSignal
 
 
 def load_json(body: bytes) -> Any:
@@ -111,6 +111,15 @@ def as_object(value: Any, what: str) -> dict:
     if not isinstance(value, dict):
         raise MalformedPayload(f"{what} is not an object")
     return value
+
+
+def hidden_state(value: Any, what: str) -> State | None:
+    """An ``is_hidden`` / ``hidden`` flag as a state; None when Graph leaves it out."""
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise MalformedPayload(f"{what} is not true/false: {value!r:.80}")
+    return "hidden" if value else "visible"
 
 
 def str_or_none(value: Any) -> str | None:

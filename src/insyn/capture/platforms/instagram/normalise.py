@@ -29,9 +29,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..base import MalformedPayload, MediaRef, Normalised, NormalizedItem, State
+from ..base import MalformedPayload, MediaRef, Normalised, NormalizedItem
 from ..facebook.payload import (
     as_object,
+    hidden_state,
     load_json,
     media_ref,
     messaging_event,
@@ -105,14 +106,6 @@ class _Owner:
         return bool(self.username) and username.lower() == self.username
 
 
-def _hidden(value: Any, what: str) -> State | None:
-    if value is None:
-        return None
-    if not isinstance(value, bool):
-        raise MalformedPayload(f"{what} hidden is not true/false: {value!r:.80}")
-    return "hidden" if value else "visible"
-
-
 def _author(obj: dict, what: str) -> tuple[str, str]:
     """(id, username): ``from{id,username}`` where Graph gives it, else ``username`` alone."""
     sender = as_object(obj.get("from"), f"{what} from")
@@ -172,7 +165,7 @@ def _comment(comment: dict, who: _Owner, media_id: str, *, parent_id: str | None
         created_at=parse_time(comment.get("timestamp"), "comment timestamp"),
         parent_platform_id=parent_id or media_id,
         thread_platform_id=media_id,
-        state=_hidden(comment.get("hidden"), "comment"),
+        state=hidden_state(comment.get("hidden"), "comment hidden"),
     )
 
 

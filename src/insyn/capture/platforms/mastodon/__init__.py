@@ -1,11 +1,11 @@
-"""Mastodon: ``client`` (polling and the verbs), ``normalise`` (the pure normaliser),
-``paging`` (Link headers, id order) and ``html_text`` (status HTML as text, used by the blog
-normaliser too)."""
+"""Mastodon: ``client`` (polling and the verbs), ``normalise`` (the pure normaliser) and
+``paging`` (Link headers, id order). Status HTML is read by ``insyn.lib.html_text``."""
 
 from __future__ import annotations
 
+from insyn.lib.html_text import html_to_text
+
 from .client import Mastodon, Refused
-from .html_text import html_to_text
 from .normalise import normalise
 from .paging import id_key, max_id, parse_link_header
 

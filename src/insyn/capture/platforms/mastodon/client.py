@@ -39,12 +39,9 @@ mentions the author of the status replied to) and by the periodic full pass, whi
 context of every own status.
 
 Rate limits (api/rate-limits: 300 requests per 5 minutes per account, ``X-RateLimit-Reset``
-an ISO 8601 time): a 429 is retried by the seam after the reset (``RateLimited`` when that is
-further away than the seam will wait). Below ``LOW_WATER`` of the limit the client spreads
-the remaining requests over the rest of the window: before each request it sleeps
-``seconds_to_reset / (remaining + 1)``, measured against the response's ``Date`` header so a
-skewed local clock does not matter, and stops with ``RateLimited`` when that pause would be
-longer than the seam's ``max_wait``.
+an ISO 8601 time) are paced by ``responses.RateLimitPacing``: a 429 is retried by the seam
+after the reset, and below a tenth of the limit the remaining requests are spread over the
+rest of the window.
 
 The normaliser (own boosts, who wrote what, edit histories) is ``normalise``; ``paging`` reads
 Link headers and orders ids.
@@ -52,16 +49,14 @@ Link headers and orders ids.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from insyn.lib.http import HttpSeam, TransportFailure, default_retry_after
+from insyn.lib.http import HttpSeam, TransportFailure
 
 from ..base import (
     Connection,
@@ -71,8 +66,14 @@ from ..base import (
     NotFound,
     Platform,
     PlatformError,
-    RateLimited,
     TokenInvalid,
+)
+from ..responses import (
+    RateLimitPacing,
+    fetched_page,
+    response_json,
+    safe_json,
+    unreadable_page,
 )
 from . import normalise as _normalise
 from .normalise import (
@@ -95,7 +96,6 @@ MAX_RECENT = 200
 MAX_EDITS_SEEN = 5000
 MAX_PENDING = 1000
 MAX_PAGES = 10_000  # a guard against a server whose links go round in circles
-LOW_WATER = 0.1  # pace requests below this share of X-RateLimit-Limit
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 
 
@@ -108,11 +108,13 @@ class Refused(PlatformError):
 # --- the client --------------------------------------------------------------------------
 
 
-class Mastodon(Platform):
+class Mastodon(RateLimitPacing, Platform):
     """One Mastodon account (``connection.external_id``) on its instance (``base_url``)."""
 
     name = "mastodon"
     context_days = CONTEXT_DAYS
+    ratelimit_prefix = "x-ratelimit-"  # api/rate-limits
+    default_limit = 300
 
     def __init__(
         self,
@@ -149,7 +151,7 @@ class Mastodon(Platform):
         """
         url = self._url(f"/api/v1/statuses/{_path_id(status_id)}")
         response = self._request("GET", url)
-        return self._page(url, response, {"endpoint": "status"})
+        return fetched_page(url, response, {"endpoint": "status"})
 
     def refetch(self, platform_id: str) -> FetchedPage:
         return self.fetch_status(platform_id)
@@ -323,13 +325,13 @@ class Mastodon(Platform):
                 continue
             url = self._url(f"/api/v1/statuses/{_path_id(sid)}/context")
             response = self._request("GET", url, allow=(404,))
-            page = self._page(url, response, {"endpoint": "context", "status_id": sid})
+            page = fetched_page(url, response, {"endpoint": "context", "status_id": sid})
             _drop(state, pending_context, sid)
             if response.status_code == 404:
                 state["recent_own"] = {k: v for k, v in recent.items() if k != sid}
                 recent = state["recent_own"]
             else:
-                body = _safe_json(response.content)
+                body = safe_json(response.content)
                 thread = [
                     s
                     for part in ("ancestors", "descendants")
@@ -351,10 +353,10 @@ class Mastodon(Platform):
             meta = pending_history[sid]
             url = self._url(f"/api/v1/statuses/{_path_id(sid)}/history")
             response = self._request("GET", url, allow=(404,))
-            page = self._page(
+            page = fetched_page(
                 url, response, {"endpoint": "history", "status_id": sid, "status": meta}
             )
-            body = _safe_json(response.content)
+            body = safe_json(response.content)
             readable = response.status_code == 404 or isinstance(body, list)
             if response.status_code != 404 and readable:
                 newest = parse_time(meta.get("edited_at"))
@@ -401,8 +403,8 @@ class Mastodon(Platform):
         while url and url not in visited and len(visited) < MAX_PAGES:
             visited.add(url)
             response = self._request("GET", url)
-            page = self._page(url, response, dict(context))
-            body = _safe_json(response.content)
+            page = fetched_page(url, response, dict(context))
+            body = safe_json(response.content)
             items = _list(body)
             links = parse_link_header(response.headers.get("link", ""))
             page_cursor = link_cursor(links.get("prev")) or data_cursor(items, context)
@@ -463,74 +465,13 @@ class Mastodon(Platform):
             return response
         raise _http_error(response)
 
-    def _retry_after(self, response: httpx.Response) -> float | None:
-        if response.status_code == 429:
-            wait = self._seconds_to_reset(response)
-            return wait if wait is not None else default_retry_after(response)
-        return default_retry_after(response)
-
-    def _seconds_to_reset(self, response: httpx.Response) -> float | None:
-        reset = parse_time(response.headers.get("x-ratelimit-reset"))
-        if reset is None:
-            return None
-        try:
-            server_now = parsedate_to_datetime(response.headers.get("date", ""))
-        except (TypeError, ValueError, IndexError):
-            server_now = None
-        if server_now is None or server_now.tzinfo is None:
-            server_now = self.now()
-        return max(0.0, (reset - server_now).total_seconds())
-
-    def _note_quota(self, response: httpx.Response) -> None:
-        remaining = _int(response.headers.get("x-ratelimit-remaining"))
-        limit = _int(response.headers.get("x-ratelimit-limit")) or 300
-        self._pause, self._pause_until = 0.0, None
-        if remaining is None or remaining >= max(5, int(limit * LOW_WATER)):
-            return
-        seconds = self._seconds_to_reset(response)
-        if seconds is None:
-            return
-        self._pause = seconds / (remaining + 1)
-        self._pause_until = self.now() + timedelta(seconds=seconds)
-
-    def _wait_for_quota(self) -> None:
-        pause, until = self._pause, self._pause_until
-        self._pause, self._pause_until = 0.0, None
-        if pause <= 0:
-            return
-        if pause > self.http.max_wait:
-            raise RateLimited(
-                f"mastodon: rate limit nearly used up; waiting {pause:.0f}s is left to the "
-                "scheduler",
-                status=429,
-                retry_at=until,
-            )
-        self.http.sleep(pause)
-
-    def _transport_error(self, exc: TransportFailure) -> PlatformError:
-        response = exc.response
-        if response is not None and response.status_code == 429:
-            seconds = self._seconds_to_reset(response)
-            retry_at = self.now() + timedelta(seconds=seconds if seconds is not None else 60)
-            return RateLimited(f"mastodon: {exc}", status=429, retry_at=retry_at)
-        status = response.status_code if response is not None else None
-        return PlatformError(f"mastodon: {exc}", status=status)
-
-    def _page(self, url: str, response: httpx.Response, context: dict[str, Any]) -> FetchedPage:
-        return FetchedPage(
-            url=url,
-            status=response.status_code,
-            headers=dict(response.headers),
-            body=response.content,
-            context=context,
-        )
+    def _seconds_until_reset(self, value: str | None, server_now: datetime) -> float | None:
+        reset = parse_time(value)  # X-RateLimit-Reset is an ISO 8601 time
+        return None if reset is None else (reset - server_now).total_seconds()
 
     @staticmethod
     def _json(response: httpx.Response) -> Any:
-        try:
-            return json.loads(response.content)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-            raise PlatformError(f"mastodon: unreadable response ({exc})") from exc
+        return response_json("mastodon", response)
 
     @staticmethod
     def normalise(body: bytes, context: dict[str, Any]) -> Normalised:
@@ -539,13 +480,13 @@ class Mastodon(Platform):
 
 
 def _unreadable(url: str) -> PlatformError:
-    return PlatformError(f"mastodon: unreadable page from {url}; the poll stops here")
+    return unreadable_page("mastodon", url)
 
 
 def _http_error(response: httpx.Response) -> PlatformError:
     """Map a final non-2xx answer (methods/* document 401, 403, 404, 410, 422)."""
     message = f"HTTP {response.status_code}"
-    body = _safe_json(response.content)
+    body = safe_json(response.content)
     if isinstance(body, dict) and isinstance(body.get("error"), str):
         message = body["error"]
     status = response.status_code
@@ -581,22 +522,8 @@ def _path_id(value: Any) -> str:
     return quote(str(value), safe="")
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
 def _list(body: Any) -> list:
     return body if isinstance(body, list) else []
-
-
-def _safe_json(content: bytes) -> Any:
-    try:
-        return json.loads(content)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
 
 
 def _reply_mentions(parent: dict, account: str) -> list[str]:

@@ -21,8 +21,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from insyn.lib.html_text import html_to_text
+
 from ..base import MalformedPayload, MediaRef, Normalised, NormalizedItem, StateSignal
-from .html_text import html_to_text
+from ..readers import as_str, expect_list, normalise_safely, parse_time
 
 NOT_FOUND_BODY = "Record not found"  # Api::BaseController's 404 (methods/statuses)
 
@@ -34,23 +36,7 @@ def normalise(body: bytes, context: dict[str, Any]) -> Normalised:
     NormalizedItems; a ``{"error": "Record not found"}`` body for a context, history or
     status read (a 404 kept as evidence) gives a ``deleted_on_platform`` signal.
     """
-    try:
-        return _read_page(body, context)
-    except MalformedPayload:
-        raise
-    except (
-        KeyError,
-        TypeError,
-        ValueError,
-        AttributeError,
-        IndexError,
-        RecursionError,
-        AssertionError,
-        OverflowError,
-    ) as exc:
-        raise MalformedPayload(
-            f"mastodon: unreadable payload ({type(exc).__name__}: {exc})"
-        ) from exc
+    return normalise_safely("mastodon", _read_page, body, context)
 
 
 def _read_page(body: bytes, context: dict[str, Any]) -> Normalised:
@@ -80,14 +66,14 @@ def _read_page(body: bytes, context: dict[str, Any]) -> Normalised:
         raise MalformedPayload(f"mastodon: error body {str(data.get('error'))[:200]!r}")
 
     if endpoint == "statuses":
-        return _items(_expect_list(data, endpoint), account)
+        return _items(expect_list("mastodon", data, endpoint), account)
     if endpoint == "status":
         if not isinstance(data, dict):
             raise MalformedPayload("mastodon: status is not an object")
         return _items([data], account)
     if endpoint == "notifications":
         statuses = []
-        for notification in _expect_list(data, endpoint):
+        for notification in expect_list("mastodon", data, endpoint):
             if not isinstance(notification, dict):
                 raise MalformedPayload("mastodon: notification is not an object")
             status = notification_status(notification)
@@ -100,7 +86,7 @@ def _read_page(body: bytes, context: dict[str, Any]) -> Normalised:
         return _items(statuses, account)
     if endpoint == "conversations":
         lasts = []
-        for conversation in _expect_list(data, endpoint):
+        for conversation in expect_list("mastodon", data, endpoint):
             if not isinstance(conversation, dict):
                 raise MalformedPayload("mastodon: conversation is not an object")
             if isinstance(conversation.get("last_status"), dict):
@@ -110,8 +96,8 @@ def _read_page(body: bytes, context: dict[str, Any]) -> Normalised:
         if not isinstance(data, dict):
             raise MalformedPayload("mastodon: context is not an object")
         focal = as_id(context.get("status_id"))
-        ancestors = _expect_list(data.get("ancestors", []), "context.ancestors")
-        descendants = _expect_list(data.get("descendants", []), "context.descendants")
+        ancestors = expect_list("mastodon", data.get("ancestors", []), "context.ancestors")
+        descendants = expect_list("mastodon", data.get("descendants", []), "context.descendants")
         extra: dict[str, str | None] = {}
         if focal:
             top = (
@@ -241,7 +227,7 @@ def _classify(
 
 
 def _history(data: Any, context: dict[str, Any], account: str) -> Normalised:
-    edits = _expect_list(data, "history")
+    edits = expect_list("mastodon", data, "history")
     if not edits:
         return Normalised()
     status_id = as_id(context.get("status_id"))
@@ -390,28 +376,5 @@ def account_id_of(status: dict) -> str | None:
     return as_id(account.get("id")) if isinstance(account, dict) else None
 
 
-def as_str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def parse_time(value: Any) -> datetime | None:
-    """Mastodon datetimes (``2019-12-05T11:34:47.196Z``) as aware UTC; None if unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
-
-
 def to_iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _expect_list(data: Any, what: str) -> list:
-    if not isinstance(data, list):
-        raise MalformedPayload(f"mastodon: {what} is not a list")
-    return data

@@ -7,39 +7,10 @@ from typing import Any
 
 import httpx
 
+from ..responses import parse_link_header
 from .normalise import as_id
 
-
-def parse_link_header(value: str) -> dict[str, str]:
-    """``<url>; rel="next", <url>; rel="prev"`` → {"next": url, "prev": url}."""
-    links: dict[str, str] = {}
-    for part in _split_outside_brackets(value or ""):
-        target, _, params = part.partition(">")
-        url = target.strip().removeprefix("<").strip()
-        if not url:
-            continue
-        for param in params.split(";"):
-            name, _, rel = param.strip().partition("=")
-            if name.strip().lower() == "rel":
-                for relation in rel.strip().strip('"').split():
-                    links.setdefault(relation.lower(), url)
-    return links
-
-
-def _split_outside_brackets(value: str) -> list[str]:
-    parts, current, depth = [], [], 0
-    for char in value:
-        if char == "<":
-            depth += 1
-        elif char == ">":
-            depth = max(0, depth - 1)
-        if char == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return [p for p in parts if p.strip()]
+__all__ = ["data_cursor", "id_key", "link_cursor", "max_id", "parse_link_header"]
 
 
 def link_cursor(link: str | None) -> str | None:

@@ -76,6 +76,8 @@ from ..base import (
     RateLimited,
     TokenInvalid,
 )
+from ..readers import parse_time
+from ..responses import fetched_page, response_json, safe_json
 from . import normalise as normaliser
 from .errors import Refused, http_error, is_list_answer, unreadable
 from .quota import (
@@ -192,7 +194,7 @@ class YouTube(Platform):
         if full or not uploads:
             params = [("part", "contentDetails"), ("id", channel)]
             page = self._page("channels", params, {"endpoint": "channels"})
-            data = _loads(page.body)
+            data = safe_json(page.body)
             items = data.get("items") if isinstance(data, dict) else None
             if isinstance(items, list) and items and isinstance(items[0], dict):
                 playlists = (items[0].get("contentDetails") or {}).get("relatedPlaylists") or {}
@@ -355,7 +357,7 @@ class YouTube(Platform):
             page = self._page(
                 "comments", [*params, *([("pageToken", token)] if token else [])], context
             )
-            data = _loads(page.body)
+            data = safe_json(page.body)
             yield page
             if not isinstance(data, dict) or not isinstance(data.get("items"), list):
                 raise unreadable(page.url)
@@ -395,7 +397,7 @@ class YouTube(Platform):
                 dict(context),
                 allow=allow,
             )
-            data = _loads(page.body)
+            data = safe_json(page.body)
             if page.status >= 400:
                 # a documented answer about the list (commentsDisabled, an empty channel's
                 # missing uploads playlist): kept as evidence; the list is empty
@@ -431,7 +433,7 @@ class YouTube(Platform):
         """Re-read one video or comment by id; ``NotFound`` when the listing comes back empty
         (deleted by its author, rejected, or a video removed)."""
         page = self._lookup(platform_id)
-        data = _loads(page.body)
+        data = safe_json(page.body)
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):
             raise unreadable(page.url)  # a garbled answer is no proof that it is gone
         if not _items(data):
@@ -448,7 +450,7 @@ class YouTube(Platform):
         then raises ``NotFound``."""
         page = self._lookup(platform_id)
         yield page
-        data = _loads(page.body)
+        data = safe_json(page.body)
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):
             raise unreadable(page.url)
         entries = _items(data)
@@ -472,7 +474,7 @@ class YouTube(Platform):
             [("part", "snippet"), ("id", platform_id), ("textFormat", "plainText")],
             {"endpoint": "comments", "ids": [platform_id]},
         )
-        for entry in _items(_loads(page.body)):
+        for entry in _items(safe_json(page.body)):
             snippet = entry.get("snippet") if isinstance(entry.get("snippet"), dict) else {}
             author = snippet.get("authorChannelId")
             if (
@@ -576,13 +578,7 @@ class YouTube(Platform):
     ) -> FetchedPage:
         url = self._url(resource, params)
         response = self._request("GET", resource, params, cost=COST_LIST, allow=allow)
-        return FetchedPage(
-            url=url,
-            status=response.status_code,
-            headers=dict(response.headers),
-            body=response.content,
-            context=context,
-        )
+        return fetched_page(url, response, context)
 
     def _get(self, resource: str, params: list[tuple[str, str]]) -> httpx.Response:
         return self._request("GET", resource, params, cost=COST_LIST)
@@ -649,13 +645,13 @@ class YouTube(Platform):
             response = exc.response
             if response is not None and response.status_code == 429:
                 raise http_error(
-                    429, _loads(response.content), response.headers, self.now()
+                    429, safe_json(response.content), response.headers, self.now()
                 ) from exc
             status = response.status_code if response is not None else None
             raise PlatformError(f"youtube: {exc}", status=status) from exc
         if response.status_code < 300:
             return response
-        data = _loads(response.content)
+        data = safe_json(response.content)
         if response.status_code in allow and is_list_answer(response.status_code, data):
             return response
         raise http_error(response.status_code, data, response.headers, self.now())
@@ -692,7 +688,7 @@ class YouTube(Platform):
             )
         except TransportFailure as exc:
             raise PlatformError(f"youtube: token refresh failed: {exc}") from exc
-        data = _loads(response.content)
+        data = safe_json(response.content)
         data = data if isinstance(data, dict) else {}
         token = data.get("access_token")
         if response.status_code == 200 and isinstance(token, str) and token:
@@ -712,10 +708,7 @@ class YouTube(Platform):
 
     @staticmethod
     def _json(response: httpx.Response) -> Any:
-        try:
-            return json.loads(response.content) if response.content else {}
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-            raise PlatformError(f"youtube: unreadable response ({exc})") from exc
+        return response_json("youtube", response) if response.content else {}
 
     # --- the normaliser ----------------------------------------------------------------
 
@@ -726,13 +719,6 @@ class YouTube(Platform):
 
 
 # --- small readers -------------------------------------------------------------------------
-
-
-def _loads(content: bytes) -> Any:
-    try:
-        return json.loads(content)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
 
 
 def _items(data: Any) -> list[dict]:
@@ -755,7 +741,7 @@ def _thread_time(item: dict) -> str:
 
 def _utc(value: Any) -> str:
     """A comparable UTC ISO string for an RFC 3339 time, or ''."""
-    parsed = normaliser._time(value)
+    parsed = parse_time(value)
     return parsed.isoformat() if parsed else ""
 
 

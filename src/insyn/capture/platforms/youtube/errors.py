@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..base import NotFound, PlatformError, RateLimited, TokenInvalid
+from ..responses import unreadable_page
 from . import normalise as normaliser
 from .quota import next_quota_reset
 
@@ -62,4 +63,4 @@ def http_error(status: int, data: Any, headers: Any, now: datetime) -> PlatformE
 
 
 def unreadable(url: str) -> PlatformError:
-    return PlatformError(f"youtube: unreadable page from {url}; the poll stops here")
+    return unreadable_page("youtube", url)

@@ -31,11 +31,10 @@ entities that YouTube leaves in ``textDisplay`` are unescaped.
 from __future__ import annotations
 
 import html
-import json
-from datetime import UTC, datetime
 from typing import Any
 
 from ..base import MalformedPayload, Normalised, NormalizedItem, StateSignal
+from ..readers import as_str, expect_list, load_json, normalise_safely, parse_time
 
 ENDPOINTS = ("channels", "playlistItems", "videos", "commentThreads", "comments")
 MODERATION_STATES = {"published": "visible", "heldForReview": "hidden", "likelySpam": "hidden"}
@@ -46,22 +45,7 @@ WATCH_URL = "https://www.youtube.com/watch?v="
 
 def normalise(body: bytes, context: dict[str, Any]) -> Normalised:
     """Read one page; raises MalformedPayload and nothing else."""
-    try:
-        return _normalise(body, context)
-    except MalformedPayload:
-        raise
-    except (
-        KeyError,
-        TypeError,
-        ValueError,
-        AttributeError,
-        IndexError,
-        RecursionError,
-        OverflowError,
-    ) as exc:
-        raise MalformedPayload(
-            f"youtube: unreadable payload ({type(exc).__name__}: {exc})"
-        ) from exc
+    return normalise_safely("youtube", _normalise, body, context)
 
 
 def error_reasons(data: Any) -> list[str]:
@@ -81,10 +65,7 @@ def _normalise(body: bytes, context: dict[str, Any]) -> Normalised:
         raise MalformedPayload("youtube: context is not a mapping")
     if not isinstance(body, (bytes, bytearray)):
         raise MalformedPayload("youtube: body is not bytes")
-    try:
-        data = json.loads(bytes(body).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedPayload(f"youtube: body is not JSON ({exc})") from exc
+    data = load_json("youtube", body)
     if not isinstance(data, dict):
         raise MalformedPayload("youtube: body is not an object")
     if "error" in data:
@@ -100,7 +81,7 @@ def _normalise(body: bytes, context: dict[str, Any]) -> Normalised:
     items = data.get("items", [])
     if not isinstance(items, list):
         raise MalformedPayload("youtube: items is not a list")
-    channel = _str(context.get("account_external_id"))
+    channel = as_str(context.get("account_external_id"))
     out = Normalised()
     if endpoint == "channels":
         for entry in items:
@@ -112,19 +93,21 @@ def _normalise(body: bytes, context: dict[str, Any]) -> Normalised:
         if endpoint == "videos":
             out.signals += _missing(context, {i.platform_id for i in out.items})
         return out
-    listed_status = _str(context.get("moderation_status")) or None
+    listed_status = as_str(context.get("moderation_status")) or None
     if endpoint == "commentThreads":
         for entry in items:
             thread = _expect(entry, "youtube#commentThread")
             snippet = _dict(thread.get("snippet"), "commentThread.snippet")
-            video = _str(snippet.get("videoId")) or None
+            video = as_str(snippet.get("videoId")) or None
             top = _dict(snippet.get("topLevelComment"), "commentThread.snippet.topLevelComment")
             top_item = _comment(top, channel, video=video, listed_status=listed_status)
             out.items.append(top_item)
             replies = thread.get("replies")
             if replies is not None:
-                for reply in _list(
-                    _dict(replies, "commentThread.replies").get("comments", []), "replies.comments"
+                for reply in expect_list(
+                    "youtube",
+                    _dict(replies, "commentThread.replies").get("comments", []),
+                    "replies.comments",
                 ):
                     out.items.append(
                         _comment(
@@ -137,8 +120,8 @@ def _normalise(body: bytes, context: dict[str, Any]) -> Normalised:
                     )
         return out
     # comments: the replies to one parent, or comments asked for by id
-    video = _str(context.get("video_id")) or None
-    parent = _str(context.get("parent_id")) or None
+    video = as_str(context.get("video_id")) or None
+    parent = as_str(context.get("parent_id")) or None
     for entry in items:
         out.items.append(_comment(entry, channel, video=video, parent=parent, listed_status=None))
     out.signals += _missing(context, {i.platform_id for i in out.items})
@@ -151,23 +134,25 @@ def _video(entry: Any, endpoint: str, channel: str) -> NormalizedItem:
         snippet = _dict(item.get("snippet"), "playlistItem.snippet")
         details = item.get("contentDetails") if isinstance(item.get("contentDetails"), dict) else {}
         resource = _dict(snippet.get("resourceId"), "playlistItem.snippet.resourceId")
-        video_id = _str(details.get("videoId")) or _str(resource.get("videoId"))
-        published = _time(details.get("videoPublishedAt")) or _time(snippet.get("publishedAt"))
-        owner = _str(snippet.get("videoOwnerChannelId")) or _str(snippet.get("channelId"))
-        owner_name = _str(snippet.get("videoOwnerChannelTitle")) or _str(
+        video_id = as_str(details.get("videoId")) or as_str(resource.get("videoId"))
+        published = parse_time(details.get("videoPublishedAt")) or parse_time(
+            snippet.get("publishedAt")
+        )
+        owner = as_str(snippet.get("videoOwnerChannelId")) or as_str(snippet.get("channelId"))
+        owner_name = as_str(snippet.get("videoOwnerChannelTitle")) or as_str(
             snippet.get("channelTitle")
         )
     else:
         item = _expect(entry, "youtube#video")
         snippet = _dict(item.get("snippet"), "video.snippet")
-        video_id = _str(item.get("id"))
-        published = _time(snippet.get("publishedAt"))
-        owner = _str(snippet.get("channelId"))
-        owner_name = _str(snippet.get("channelTitle"))
+        video_id = as_str(item.get("id"))
+        published = parse_time(snippet.get("publishedAt"))
+        owner = as_str(snippet.get("channelId"))
+        owner_name = as_str(snippet.get("channelTitle"))
     if not video_id:
         raise MalformedPayload("youtube: video without id")
-    title = _str(snippet.get("title")).strip()
-    description = _str(snippet.get("description")).strip()
+    title = as_str(snippet.get("title")).strip()
+    description = as_str(snippet.get("description")).strip()
     own = not channel or owner == channel
     return NormalizedItem(
         platform_id=video_id,
@@ -193,23 +178,23 @@ def _comment(
     parent: str | None = None,
 ) -> NormalizedItem:
     comment = _expect(entry, "youtube#comment")
-    comment_id = _str(comment.get("id"))
+    comment_id = as_str(comment.get("id"))
     if not comment_id:
         raise MalformedPayload("youtube: comment without id")
     snippet = _dict(comment.get("snippet"), "comment.snippet")
     author = snippet.get("authorChannelId")
-    author_id = _str(author.get("value")) if isinstance(author, dict) else _str(author)
-    parent = _str(snippet.get("parentId")) or parent
+    author_id = as_str(author.get("value")) if isinstance(author, dict) else as_str(author)
+    parent = as_str(snippet.get("parentId")) or parent
     if parent == comment_id:
         parent = None
-    video = _str(snippet.get("videoId")) or video
+    video = as_str(snippet.get("videoId")) or video
     own = bool(channel) and author_id == channel
     text = snippet.get("textOriginal")
     if not isinstance(text, str):
-        text = html.unescape(_str(snippet.get("textDisplay")))
-    published = _time(snippet.get("publishedAt"))
-    updated = _time(snippet.get("updatedAt"))
-    status = _str(snippet.get("moderationStatus")) or listed_status or "published"
+        text = html.unescape(as_str(snippet.get("textDisplay")))
+    published = parse_time(snippet.get("publishedAt"))
+    updated = parse_time(snippet.get("updatedAt"))
+    status = as_str(snippet.get("moderationStatus")) or listed_status or "published"
     if status not in MODERATION_STATES:
         raise MalformedPayload(f"youtube: unknown moderationStatus {status[:40]!r}")
     url = f"{WATCH_URL}{video}&lc={comment_id}" if video else ""
@@ -220,7 +205,7 @@ def _comment(
         record_type="own_post" if own else "public_comment",
         text=text,
         author_id=author_id,
-        author_name=_str(snippet.get("authorDisplayName")),
+        author_name=as_str(snippet.get("authorDisplayName")),
         created_at=published,
         parent_platform_id=parent or video,
         thread_platform_id=video,
@@ -252,29 +237,3 @@ def _dict(value: Any, what: str) -> dict:
     if not isinstance(value, dict):
         raise MalformedPayload(f"youtube: {what} is not an object")
     return value
-
-
-def _list(value: Any, what: str) -> list:
-    if not isinstance(value, list):
-        raise MalformedPayload(f"youtube: {what} is not a list")
-    return value
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _time(value: Any) -> datetime | None:
-    """RFC 3339 (``2025-03-01T09:00:00Z``, fractions allowed) as aware UTC; None if unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except (ValueError, OverflowError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    try:
-        return parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None

@@ -1,5 +1,5 @@
-"""Mastodon's sanitized status HTML as plain text (api/guidelines#formatting). The blog
-normaliser reads WordPress's HTML with it too."""
+"""Sanitized HTML as plain text: Mastodon's status HTML (api/guidelines#formatting) and
+WordPress's rendered posts and comments. Pure, no Django."""
 
 from __future__ import annotations
 
