@@ -12,8 +12,8 @@ from insyn.archive.media import fetch_pending_media
 from insyn.archive.triage_step import triage_pending
 from insyn.capture import actions
 from insyn.inbox.tasks import worker_step as inbox_step
-from insyn.records.tasks import schedule_due_gallring
 from insyn.records.snapshots.schedule import worker_step as snapshot_step
+from insyn.records.tasks import schedule_due_gallring
 
 
 class Command(BaseCommand):
