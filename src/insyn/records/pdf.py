@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 PDFA_VARIANT = "pdf/a-2b"
 # fontTools reports every font subset at INFO; that is noise in the worker's log.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 _STATIC = (Path(__file__).resolve().parent.parent / "static").resolve()
 
 
