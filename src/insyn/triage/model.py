@@ -41,7 +41,10 @@ class Scores:
     """
 
     probs: dict[str, float]
-    items: list[str]
+    # The text's words (named "W:<word>") first, then the other inputs by name; the names are
+    # only put together for the few inputs an explanation shows.
+    words: list[str]
+    others: list[str]
     contrib: np.ndarray | None
 
 
@@ -162,21 +165,20 @@ class LinearModel:
         k = len(self.columns)
         other_ids, n_word, n_meta = self.space.other_ids(a, rules, skels)
         vc, vw, vm = block_values(int(rows[:, 2 * k].sum()), n_word, n_meta)
-        items: list[str] = []
+        others: list[str] = []
         parts: list[np.ndarray] = []
         if len(rows):
             parts.append(vc * rows[:, :k] + vw * rows[:, k : 2 * k])
-            items.extend(f"W:{s}" for s in skels)
         if other_ids:
             ids = [i for i, _ in other_ids]
             vals = np.array([vw if is_word else vm for _, is_word in other_ids], dtype=np.float32)
             parts.append(vals[:, None] * self.weights[ids])
             names = self.space.names
-            items.extend(names[i] for i in ids)
+            others = [names[i] for i in ids]
         if not parts:
-            return Scores(self.probabilities(self.bias.copy()), [], None)
+            return Scores(self.probabilities(self.bias.copy()), [], [], None)
         contrib = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        return Scores(self.probabilities(contrib.sum(axis=0) + self.bias), items, contrib)
+        return Scores(self.probabilities(contrib.sum(axis=0) + self.bias), skels, others, contrib)
 
     def top_features(self, scores: Scores, column: str, k: int = 4) -> list[tuple[str, float]]:
         """The inputs that pushed ``column`` up the most for this text."""
@@ -188,9 +190,10 @@ class LinearModel:
         top = np.argpartition(col, n - m)[n - m :] if m < n else np.arange(n)
         # A word can occur several times: add its contributions up.
         best: dict[str, float] = {}
+        n_words = len(scores.words)
         for j, value in zip(top.tolist(), col[top].tolist(), strict=True):
             if value > 0:
-                name = scores.items[j]
+                name = f"W:{scores.words[j]}" if j < n_words else scores.others[j - n_words]
                 best[name] = best.get(name, 0.0) + value
         return sorted(best.items(), key=lambda kv: -kv[1])[:k]
 
