@@ -34,3 +34,14 @@ def test_valid_handles_are_normalised(platform, handle, url, expected):
 def test_invalid_handles_are_refused(platform, handle, url):
     with pytest.raises(ValidationError):
         normalise(platform, handle, url)
+
+
+def test_platform_names_are_translated():
+    from django.utils import translation
+
+    from insyn.registry.models import Platform
+
+    with translation.override("sv"):
+        assert Platform.FACEBOOK_PAGE.label == "Facebook-sida"
+    with translation.override("en"):
+        assert (Platform.FACEBOOK_PAGE.label, Platform.FACEBOOK_GROUP.label) == ("Facebook Page", "Facebook group")

@@ -175,8 +175,8 @@ def _path_filter(paths: list[str], field: str) -> Q:
 
 
 class Platform(models.TextChoices):
-    FACEBOOK_PAGE = "facebook_page", "Facebook-sida"
-    FACEBOOK_GROUP = "facebook_group", "Facebook-grupp"
+    FACEBOOK_PAGE = "facebook_page", _("Facebook-sida")
+    FACEBOOK_GROUP = "facebook_group", _("Facebook-grupp")
     INSTAGRAM = "instagram", "Instagram"
     YOUTUBE = "youtube", "YouTube"
     MASTODON = "mastodon", "Mastodon"
