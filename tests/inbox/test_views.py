@@ -102,3 +102,16 @@ def test_list_queries_do_not_grow_with_the_number_of_cases(world, inbox, django_
     client.get("/inkorg/")
     with django_assert_max_num_queries(20):
         client.get("/inkorg/", headers={"HX-Request": "true"})
+
+
+def test_an_unacknowledged_person_is_sent_to_the_guidelines_and_nothing_changes(world, inbox):
+    from insyn.registry.models import PolicyAcknowledgement
+
+    case = open_case(inbox.a, "Hur gör jag?")
+    PolicyAcknowledgement.objects.filter(user=world.kom_a).delete()
+    client = login(Client(), world.kom_a)
+    response = client.post(f"/inkorg/{case.pk}/ingen-atgard/", follow=True)
+    assert response.redirect_chain[-1][0] == "/riktlinjer/"
+    assert "bekräfta att du har läst de gällande riktlinjerna" in response.content.decode()
+    case.refresh_from_db()
+    assert case.is_open

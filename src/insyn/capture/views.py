@@ -199,9 +199,6 @@ def connect_view(request, pk: int):
                 account.refresh_from_db()
             capture_actions.connect_account(account, token=form.cleaned_data["token"],
                                             base_url=form.cleaned_data["base_url"], actor=request.user)
-    except registry_actions.PolicyNotAcknowledged as exc:
-        messages.error(request, str(exc))
-        return redirect("policy")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

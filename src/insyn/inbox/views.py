@@ -21,7 +21,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from insyn.archive.models import Item
 from insyn.registry import permissions as registry_permissions
-from insyn.registry.actions import PolicyNotAcknowledged
 from insyn.registry.forms import add_validation_errors
 from insyn.registry.models import Account, Role, Unit, User, _path_filter
 from insyn.registry.policy import current_policy
@@ -270,9 +269,6 @@ def answer_view(request, pk: int):
                 outcome = actions.answer_case(
                     request.user, case, data["text"], key=data["key"], confirm=data["confirm"],
                     wrong_authority=data["authority"] if data["template"] == "fel_myndighet" else "")
-            except PolicyNotAcknowledged as exc:
-                messages.error(request, str(exc))
-                return redirect("policy")
             except ValidationError as exc:
                 add_validation_errors(form, exc)
             except ActionFailed as exc:
@@ -314,9 +310,6 @@ def moderate_view(request, pk: int):
                 outcome = actions.moderate_case(
                     request.user, case, how=data["how"], legal_basis=data["legal_basis"], reason=data["reason"],
                     key=data["key"], notify_text=data["notify_text"] if data["notify"] else "")
-            except PolicyNotAcknowledged as exc:
-                messages.error(request, str(exc))
-                return redirect("policy")
             except ValidationError as exc:
                 add_validation_errors(form, exc)
             except ActionFailed as exc:
@@ -350,9 +343,6 @@ def forward_view(request, pk: int):
             try:
                 actions.forward_case(request.user, case, unit=data["unit"], handler=data["handler"],
                                      note=data["note"], topic=data["topic"])
-            except PolicyNotAcknowledged as exc:
-                messages.error(request, str(exc))
-                return redirect("policy")
             except ValidationError as exc:
                 add_validation_errors(form, exc)
             else:
@@ -376,9 +366,6 @@ def draft_view(request, pk: int):
     if form.is_valid():
         try:
             actions.save_draft(request.user, case, form.cleaned_data["text"])
-        except PolicyNotAcknowledged as exc:
-            messages.error(request, str(exc))
-            return redirect("policy")
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -405,9 +392,6 @@ def diarium_view(request, pk: int):
                     request.user, case, removal=data["removal"], subject=data["subject"], key=data["key"],
                     sekretess=data["sekretess"], osl_reference=data["osl_reference"], legal_basis=data["legal_basis"],
                     handler=data["handler"], answer_text=data["answer_text"] if data["send_answer"] else "")
-            except PolicyNotAcknowledged as exc:
-                messages.error(request, str(exc))
-                return redirect("policy")
             except ValidationError as exc:
                 add_validation_errors(form, exc)
             except ActionFailed as exc:
@@ -434,9 +418,6 @@ def no_action_view(request, pk: int):
     _require_work(request, case)
     try:
         actions.close_no_action(request.user, case, note=request.POST.get("note", ""))
-    except PolicyNotAcknowledged as exc:
-        messages.error(request, str(exc))
-        return redirect("policy")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("inbox_case", pk=pk)
@@ -454,9 +435,6 @@ def assign_view(request, pk: int):
         return redirect("inbox_case", pk=pk)
     try:
         actions.assign_case(request.user, case, form.cleaned_data["assignee"])
-    except PolicyNotAcknowledged as exc:
-        messages.error(request, str(exc))
-        return redirect("policy")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -472,9 +450,6 @@ def retry_view(request, pk: int, action_pk: int):
     action = get_object_or_404(PlatformAction, pk=action_pk, case=case)
     try:
         outcome = actions.retry_action(request.user, action)
-    except PolicyNotAcknowledged as exc:
-        messages.error(request, str(exc))
-        return redirect("policy")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except ActionFailed as exc:
@@ -511,9 +486,6 @@ def routes_view(request):
             try:
                 actions.set_route(request.user, topic=topic, unit=unit, handler=handler)
                 changed += 1
-            except PolicyNotAcknowledged as exc:
-                messages.error(request, str(exc))
-                return redirect("policy")
             except ValidationError as exc:
                 errors.append(f"{label}: {' '.join(exc.messages)}")
         if not errors:
@@ -548,9 +520,6 @@ def supervise_view(request, pk: int):
             try:
                 actions.record_supervision(request.user, account, items_from=form.cleaned_data["items_from"],
                                            items_to=form.cleaned_data["items_to"], note=form.cleaned_data["note"])
-            except PolicyNotAcknowledged as exc:
-                messages.error(request, str(exc))
-                return redirect("policy")
             except ValidationError as exc:
                 add_validation_errors(form, exc)
             else:

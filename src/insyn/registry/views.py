@@ -86,9 +86,6 @@ def account_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             account = actions.register_account(request.user, **form.cleaned_data)
-        except actions.PolicyNotAcknowledged as exc:
-            messages.error(request, str(exc))
-            return redirect("policy")
         except PermissionDenied:
             raise
         except ValidationError as exc:
@@ -142,9 +139,6 @@ def account_edit(request, pk: int):
         admins = data.pop("administrators")
         try:
             actions.update_account(request.user, account, administrators=list(admins), **data)
-        except actions.PolicyNotAcknowledged as exc:
-            messages.error(request, str(exc))
-            return redirect("policy")
         except ValidationError as exc:
             add_validation_errors(form, exc)
         else:
@@ -164,9 +158,6 @@ def account_decide(request, pk: int):
         to_status = data.pop("to_status")
         try:
             actions.decide(request.user, account, to_status, **data)
-        except actions.PolicyNotAcknowledged as exc:
-            messages.error(request, str(exc))
-            return redirect("policy")
         except ValidationError as exc:
             add_validation_errors(form, exc)
         else:
@@ -184,9 +175,6 @@ def _simple_action(request, pk: int, form_class, run, success: str):
         return redirect("account_detail", pk=pk)
     try:
         run(account, form.cleaned_data)
-    except actions.PolicyNotAcknowledged as exc:
-        messages.error(request, str(exc))
-        return redirect("policy")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
