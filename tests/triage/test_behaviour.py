@@ -85,6 +85,44 @@ def test_wrong_authority(text, authority):
     assert triage(text).wrong_authority == authority
 
 
+@pytest.mark.parametrize(
+    "text,authority,detail",
+    [
+        ("Väg 331 har tjälskott överallt, när får den ny asfalt?", "Trafikverket", "väg 331"),
+        ("Bron på 45:an vid Älvros är avstängd igen, vet ni när den öppnar?", "Trafikverket",
+         "45:an"),
+        ("Linje 31 till Järvsö har fått nya tider, vem kan man prata med?", "Regionen",
+         "linje 31"),
+    ],
+)  # fmt: skip
+def test_numbered_roads_and_bus_lines_point_at_their_owner(text, authority, detail):
+    from insyn.triage.rules import analyse, apply_rules
+
+    rules = apply_rules(analyse(text))
+    evidence = rules.weak[("wrong_authority", authority)]
+    assert any(e.detail.endswith(detail) for e in evidence)
+    # A street address with a number is the municipality's, not a numbered road.
+    assert not apply_rules(analyse("Gatlampan på Storvägen 12 är trasig")).weak
+
+
+@pytest.mark.parametrize(
+    "text,barn",
+    [
+        ("Min son (12) har blivit kallad apa flera gånger och skolan gör ingenting.", True),
+        ("Till rektorn. Vill ha ett möte om min sons avstängning.", True),
+        ("Det tar tre veckor att få en tid på psykiatrin för min tonåring.", True),
+        ("Min dotter har astma och möglet i klassrummet gör henne sjuk.", True),
+        ("Min son älskar nya biblioteket!", False),
+        ("Barnen i området mår dåligt av bullret.", False),
+    ],
+)
+def test_a_specific_childs_sensitive_situation_is_barn(text, barn):
+    r = triage(text)
+    assert ("barn" in r.sensitive) is barn
+    if barn:
+        assert any(e.label == "barn" and e.quote for e in r.evidence_for("sensitive"))
+
+
 def test_sensitive_health_about_a_person_with_evidence():
     r = triage(
         "Hej, min mamma har demens och hemtjänsten har glömt hennes medicin. Ring 070-123 45 67."

@@ -4,7 +4,14 @@ import json
 
 import pytest
 
-from insyn.triage.dataset import DatasetError, is_dev_id, load_examples, split, validate
+from insyn.triage.dataset import (
+    DatasetError,
+    is_dev_id,
+    load_blind,
+    load_examples,
+    split,
+    validate,
+)
 
 GOOD = {
     "id": "x-1",
@@ -62,3 +69,21 @@ def test_duplicate_ids_fail(tmp_path):
     (tmp_path / "b.jsonl").write_text(json.dumps(GOOD) + "\n")
     with pytest.raises(DatasetError, match="already used"):
         load_examples(tmp_path)
+
+
+def test_blind_set_is_apart_from_the_examples():
+    blind = load_blind()
+    assert len(blind) >= 300
+    texts = {" ".join(e.text.lower().split()) for e in load_examples()}
+    # One-word reactions ("haha", "👍") occur in both by nature; anything longer must not.
+    copied = [
+        e.id for e in blind if len(e.text.split()) > 3 and " ".join(e.text.lower().split()) in texts
+    ]
+    assert not copied
+
+
+def test_blind_ids_clashing_with_examples_fail(tmp_path):
+    known = load_examples()[0].to_dict()
+    (tmp_path / "blind.jsonl").write_text(json.dumps(known, ensure_ascii=False) + "\n")
+    with pytest.raises(DatasetError, match="blind ids"):
+        load_blind(tmp_path)

@@ -24,6 +24,9 @@ from typing import Any
 from insyn.triage.vocab import AUTHORITIES, KINDS, MODERATION, SENSITIVE, TOPICS
 
 EXAMPLES_DIR = Path(__file__).parent / "data" / "examples"
+# Examples written apart from the training set, by writers who saw only the contract (not the
+# examples, word lists or rules), and never trained on: a stricter check than the dev split.
+BLIND_DIR = Path(__file__).parent / "data" / "blind"
 DEV_PERCENT = 20
 KEYS = ("id", "text", "kind", "needs_answer", "topic", "moderation", "sensitive", "wrong_authority")
 
@@ -137,6 +140,16 @@ def load_examples(directory: Path | None = None) -> list[Example]:
             seen[ex.id] = ex.source
             examples.append(ex)
     return examples
+
+
+def load_blind(directory: Path | None = None) -> list[Example]:
+    """The blind test set (``data/blind/``); its ids must not occur among the examples."""
+    blind = load_examples(directory or BLIND_DIR)
+    known = {ex.id for ex in load_examples()}
+    clash = sorted(ex.id for ex in blind if ex.id in known)
+    if clash:
+        raise DatasetError(f"blind ids also used as training examples: {clash[:5]}")
+    return blind
 
 
 def from_dicts(items: Iterable[dict[str, Any]], source: str = "extra") -> list[Example]:

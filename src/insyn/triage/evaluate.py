@@ -2,6 +2,7 @@
 
     python -m insyn.triage.evaluate                  # dev split, markdown table on stdout
     python -m insyn.triage.evaluate --errors 15      # plus the confusion cases
+    python -m insyn.triage.evaluate --split blind    # the blind test set (data/blind/)
     python -m insyn.triage.evaluate --file test.jsonl
 
 The table in docs/triage.md is this command's output.
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from insyn.triage.dataset import Example, load_examples, read_jsonl, split
+from insyn.triage.dataset import Example, load_blind, load_examples, read_jsonl, split
 from insyn.triage.pipeline import Triager
 from insyn.triage.result import TriageResult
 from insyn.triage.vocab import AUTHORITIES, MODERATION, SENSITIVE, TOPICS
@@ -151,7 +152,7 @@ def markdown(rep: Report, title: str, errors: int = 0) -> str:
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(prog="python -m insyn.triage.evaluate", description=__doc__)
-    parser.add_argument("--split", choices=("dev", "train", "all"), default="dev")
+    parser.add_argument("--split", choices=("dev", "train", "all", "blind"), default="dev")
     parser.add_argument("--file", type=Path, help="evaluate a JSONL file in the example schema")
     parser.add_argument("--model", type=Path, help="a model file or folder (default: shipped)")
     parser.add_argument("--errors", type=int, default=0, help="confusion cases per label")
@@ -163,6 +164,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
         triager = Triager(LinearModel.load(args.model), triager.lexicon)
     if args.file:
         examples, title = list(read_jsonl(args.file)), f"{args.file.name}"
+    elif args.split == "blind":
+        examples, title = load_blind(), "blind test set"
     else:
         train_set, dev_set = split(load_examples())
         examples = {"dev": dev_set, "train": train_set, "all": train_set + dev_set}[args.split]

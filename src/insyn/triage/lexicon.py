@@ -155,6 +155,8 @@ class Lexicon:
         for table in (self._exact,):
             for key, values in table.items():
                 table[key] = sorted(set(values))
+        # Most words start no two-word phrase: one set lookup spares building a pair key.
+        self._pair_first = frozenset(first for first, _ in self._phrase_pair)
 
     def _add(self, cls: str, term: str) -> None:
         words = [w for raw in term.split() for w in _subwords(raw)]
@@ -247,11 +249,16 @@ class Lexicon:
         hits: list[Hit] = []
         n = len(tokens)
         pair_index = self._phrase_pair
+        pair_first = self._pair_first
         phrases = self._phrases
         for i, (skel, start, end, pairs, starts) in enumerate(tokens):
             for cls, term in pairs:
                 hits.append(Hit(cls, term, start, end, i, i))
-            candidates = pair_index.get((skel, tokens[i + 1][0])) if i + 1 < n else None
+            candidates = (
+                pair_index.get((skel, tokens[i + 1][0]))
+                if skel in pair_first and i + 1 < n
+                else None
+            )
             if candidates is None and not starts:
                 continue
             for idx in (*(candidates or ()), *starts):

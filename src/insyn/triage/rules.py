@@ -49,6 +49,19 @@ _AGE_RE = re.compile(
     r"\b\d{1,2} ?(?:år|års|mån|månader)\b|\b\d{1,2}-?åring|\b(?:klass|årskurs|åk) ?\d|\b\d[a-f]\b",
     re.IGNORECASE,
 )
+# State roads and bus lines are named by number: "väg 331", "84:an", "E4:an" are
+# Trafikverket's; "linje 31", "buss 204" run under the region's public transport.
+_NUMBERED = {
+    "auth_trafikverket": (
+        re.compile(r"\b(?:väg|vägen|riksväg|riksvägen|länsväg|länsvägen|rv|lv) \d{2,3}\b"
+                   r"|\b(?:e ?\d{1,2}|\d{2,3}):an\b"),  # fmt: skip
+        "road_number",
+    ),
+    "auth_regionen": (
+        re.compile(r"\b(?:linje|linjen|buss|bussen|busslinje|busslinjen|bussarna|bussnummer) \d{1,3}\b"),
+        "bus_line",
+    ),
+}
 _QUOTES = "\"'«»”“`´"
 # A child made identifiable: a first name with an age or a school class ("Ella (6)",
 # "Noah Lindqvist i 7C", "Elsa Lundqvist, 11 år"), or a relation word and a name
@@ -606,6 +619,16 @@ def _sensitive(a: Analysis, out: RuleOutput) -> None:
             RuleEvidence("sensitive", "barn", "named_child", named.start(), named.end())
         )
         return
+    own = a.by_class.get("child_own")
+    if own:
+        situations = [
+            h for cls in ("child_sensitive", "health", "social_case") for h in a.by_class.get(cls, ())
+        ]
+        for h in own:
+            sent = a.sentence(h.first)
+            if any(0 <= a.sentence(p.first) - sent <= 1 for p in situations):
+                out.fire(a, "sensitive", "barn", "own_child_situation", h, strong=True)
+                return
     children = a.by_class.get("child", [])
     if children:
         problem = a.by_class.get("child_problem", [])
@@ -626,6 +649,15 @@ def _authority(a: Analysis, out: RuleOutput) -> None:
         hits = a.by_class.get(cls)
         if hits:
             out.fire(a, "wrong_authority", auth, f"{cls}_terms", hits[0], strong=False)
+        else:
+            numbered = _NUMBERED.get(cls)
+            m = numbered[0].search(a.norm.text) if numbered else None
+            if m:
+                out.features.add(f"R:{cls}_terms")
+                out.weak[("wrong_authority", auth)].append(
+                    RuleEvidence("wrong_authority", auth, f"{numbered[1]}: {m.group()}",
+                                 m.start(), m.end())
+                )  # fmt: skip
         weak = a.by_class.get("authweak_" + cls[5:])
         if weak:
             out.fire(a, "wrong_authority", auth, f"{cls}_weak_terms", weak[0], strong=False)
