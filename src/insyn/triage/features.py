@@ -82,6 +82,8 @@ class FeatureSpace:
             for name, i in self.index.items()
             if name.startswith("B:")
         }
+        # Most words start no known bigram: a set lookup spares building the pair.
+        self._bigram_first = frozenset(first for first, _ in self.bigrams)
         self._word_cache: dict[str, tuple[int, tuple[int, ...], int]] = {}
 
     def __len__(self) -> int:
@@ -116,10 +118,12 @@ class FeatureSpace:
         sizes of the word and meta blocks (unknown features count in the scaling too)."""
         out: list[tuple[int, bool]] = []
         bigram = self.bigrams.get
-        for pair in zip(skels, skels[1:], strict=False):
-            i = bigram(pair)
-            if i is not None:
-                out.append((i, True))
+        first = self._bigram_first
+        for k in range(len(skels) - 1):
+            if skels[k] in first:
+                i = bigram((skels[k], skels[k + 1]))
+                if i is not None:
+                    out.append((i, True))
         n_word = len(skels) + max(0, len(skels) - 1)
         if skels:
             n_word += 1

@@ -163,7 +163,10 @@ class LinearModel:
         skels = [t[0] for t in a.tokens]
         index, word_row = self._word_index, self._word_row
         generation = self._generation
-        ids = [index.get(s) if s in index else word_row(s) for s in skels]
+        get = index.get
+        ids = [get(s) for s in skels]
+        if None in ids:  # words seen for the first time: give them a row
+            ids = [i if i is not None else word_row(s) for i, s in zip(ids, skels, strict=True)]
         if generation != self._generation:  # the table was reset midway: look up again
             ids = [word_row(s) for s in skels]
         rows = self._word_table[ids]

@@ -63,6 +63,12 @@ SUPPORT: dict[str, tuple[str, ...]] = {
 AUTHORITY_TERM_BAR = 0.35
 
 
+_COLUMN = {
+    **{("moderation", m): f"moderation:{m}" for m in MODERATION},
+    **{("sensitive", c): f"sensitive:{c}" for c in CONTENT_SENSITIVE},
+}
+
+
 @dataclass(slots=True)
 class Triager:
     """Triage with one model (or none) and one lexicon.
@@ -111,7 +117,7 @@ class Triager:
 
         def binary(fld: str, label: str) -> bool:
             key = (fld, label)
-            column = f"{fld}:{label}"
+            column = _COLUMN[key]
             if key in rules.strong and key not in rules.doubt:
                 evidence.extend(e.resolve(a) for e in rules.strong[key])
                 return True
@@ -223,17 +229,21 @@ def _supported(a: Analysis, label: str) -> bool:
     return label == "olaga_hot" and bool(a.emojis)
 
 
+_READABLE = {
+    "W": "word '{}'",
+    "B": "words '{}'",
+    "F": "starts with '{}'",
+    "L": "word list {}",
+    "R": "rule {}",
+    "K": "kind {}",
+    "S": "contains {}",
+    "E": "emoji {}",
+    "N": "length {}",
+}
+
+
 def _readable(feature: str) -> str:
     """Inputs as a moderator can read them: a word, a word pair, a word list or a rule."""
     kind, _, value = feature.partition(":")
-    return {
-        "W": f"word '{value}'",
-        "B": f"words '{value}'",
-        "F": f"starts with '{value}'",
-        "L": f"word list {value}",
-        "R": f"rule {value}",
-        "K": f"kind {value}",
-        "S": f"contains {value}",
-        "E": f"emoji {value}",
-        "N": f"length {value}",
-    }.get(kind, feature)
+    template = _READABLE.get(kind)
+    return template.format(value) if template else feature

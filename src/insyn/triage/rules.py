@@ -56,12 +56,15 @@ _NUMBERED = {
         re.compile(r"\b(?:väg|vägen|riksväg|riksvägen|länsväg|länsvägen|rv|lv) \d{2,3}\b"
                    r"|\b(?:e ?\d{1,2}|\d{2,3}):an\b"),  # fmt: skip
         "road_number",
+        ("väg", ":an", "rv ", "lv "),
     ),
     "auth_regionen": (
         re.compile(r"\b(?:linje|linjen|buss|bussen|busslinje|busslinjen|bussarna|bussnummer) \d{1,3}\b"),
         "bus_line",
+        ("linje", "buss"),
     ),
 }
+_DIGIT_RE = re.compile(r"\d")
 _QUOTES = "\"'«»”“`´"
 # A child made identifiable: a first name with an age or a school class ("Ella (6)",
 # "Noah Lindqvist i 7C", "Elsa Lundqvist, 11 år"), or a relation word and a name
@@ -612,7 +615,10 @@ def _sensitive(a: Analysis, out: RuleOutput) -> None:
         else:
             if cls in a.by_class:
                 out.features.add(f"R:{cls}_general")
-    named = _NAMED_CHILD_RE.search(a.norm.cased)
+    # The pattern needs an age or class (digits) or a relation word ("min dotter Alva"): a
+    # text with neither is spared the search.
+    maybe_named = a.has("child") or a.has("child_own") or _DIGIT_RE.search(a.norm.text)
+    named = _NAMED_CHILD_RE.search(a.norm.cased) if maybe_named else None
     if named and (a.has("child") or a.has("child_problem") or _AGE_RE.search(named.group())):
         out.features.add("R:child_identifiable")
         out.strong[("sensitive", "barn")].append(
@@ -651,7 +657,11 @@ def _authority(a: Analysis, out: RuleOutput) -> None:
             out.fire(a, "wrong_authority", auth, f"{cls}_terms", hits[0], strong=False)
         else:
             numbered = _NUMBERED.get(cls)
-            m = numbered[0].search(a.norm.text) if numbered else None
+            m = (
+                numbered[0].search(a.norm.text)
+                if numbered and any(w in a.norm.text for w in numbered[2])
+                else None
+            )
             if m:
                 out.features.add(f"R:{cls}_terms")
                 out.weak[("wrong_authority", auth)].append(
