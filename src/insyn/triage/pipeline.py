@@ -38,9 +38,9 @@ RULES_ONLY_VERSION = "rules-only"
 DOUBT_THRESHOLD = 0.9
 # A label whose text contains none of its word lists (no group word, no violent word...)
 # rests on the model alone; it then needs this much confidence. This keeps harsh-but-legal
-# criticism ("hon borde avgå i nästa val") out of the removal queue. Chosen where it cut
-# false alarms without costing recall in cross-validation and on the dev split.
-UNSUPPORTED_THRESHOLD: dict[str, float] = {"hets_mot_folkgrupp": 0.6, "olaga_hot": 0.4}
+# criticism ("hon borde avgå i nästa val") out of the removal queue. Chosen on the dev split:
+# for olaga_hot, 0.7 raised precision from 0.69 to 0.72 with recall still 0.94.
+UNSUPPORTED_THRESHOLD: dict[str, float] = {"hets_mot_folkgrupp": 0.6, "olaga_hot": 0.7}
 SUPPORT: dict[str, tuple[str, ...]] = {
     "personangrepp_fortal": ("insult", "defame", "expose", "sexist_slur", "curse"),
     "hets_mot_folkgrupp": ("slur", "slur_weak", "group", "group_stem", "dehumanize", "expel"),

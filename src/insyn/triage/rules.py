@@ -102,6 +102,8 @@ def _skeletons(words: str) -> frozenset[str]:
     return frozenset(skeleton_token(w) for w in words.split())
 
 
+_GROUP_CHILDREN = _skeletons("barnen barnens eleverna elevernas ungarna ungdomarna")
+_FIRST_PERSON = _skeletons("jag vi min mitt mina vår vårt våra oss mig")
 _PLACE_ENDINGS = tuple(
     skeleton_token(w)
     for w in "sjön vägen gatan skolan berget byn ån torget parken hallen gården backen viken "
@@ -636,6 +638,12 @@ def _sensitive(a: Analysis, out: RuleOutput) -> None:
                 out.fire(a, "sensitive", "barn", "own_child_situation", h, strong=True)
                 return
     children = a.by_class.get("child", [])
+    if children and all(a.tokens[h.first][0] in _GROUP_CHILDREN for h in children):
+        # "Barnen i området", "eleverna": children as a group, not a child anyone can point
+        # at. Without the writer's own voice ("vi", "mina") that is nobody's personal data.
+        if not any(t[0] in _FIRST_PERSON for t in a.tokens):
+            out.doubt.add(("sensitive", "barn"))
+            return
     if children:
         problem = a.by_class.get("child_problem", [])
         for h in children:
