@@ -82,6 +82,9 @@ class FeatureSpace:
             for name, i in self.index.items()
             if name.startswith("B:")
         }
+        self._list_ids = {
+            name[2:]: i for name, i in self.index.items() if name.startswith("L:")
+        }
         # Most words start no known bigram: a set lookup spares building the pair.
         self._bigram_first = frozenset(first for first, _ in self.bigrams)
         self._word_cache: dict[str, tuple[int, tuple[int, ...], int]] = {}
@@ -130,10 +133,29 @@ class FeatureSpace:
             i = self.index.get("F:" + skels[0])
             if i is not None:
                 out.append((i, True))
-        metas = self.meta_names(a, rules)
+        # The same features as meta_names(), looked up without building most of the names.
         get = self.index.get
-        out.extend((i, False) for i in map(get, metas) if i is not None)
-        return out, n_word, len(metas)
+        lists = self._list_ids
+        n_meta = len(a.by_class) + len(rules.features) + 2
+        for cls in a.by_class:
+            i = lists.get(cls)
+            if i is not None:
+                out.append((i, False))
+        for name in rules.features:
+            i = get(name)
+            if i is not None:
+                out.append((i, False))
+        extra = ["K:" + a.kind, _length_bucket(len(a.tokens))]
+        if a.spans:
+            kinds = {"S:" + sp.kind for sp in a.spans}
+            extra.extend(kinds)
+            n_meta += len(kinds)
+        if a.emojis:
+            emojis = {"E:" + e for e in a.emojis}
+            extra.extend(emojis)
+            n_meta += len(emojis)
+        out.extend((i, False) for i in map(get, extra) if i is not None)
+        return out, n_word, n_meta
 
     def vector(self, a: Analysis, rules: RuleOutput) -> tuple[np.ndarray, np.ndarray]:
         """Feature ids and values; unknown features are dropped (but still count in scaling)."""

@@ -598,9 +598,11 @@ def _spam_copyright(a: Analysis, out: RuleOutput) -> None:
 
 
 def _sensitive(a: Analysis, out: RuleOutput) -> None:
-    anchors = {h.first for h in a.by_class.get("person_anchor", ())}
-    anchors.update(_names(a))
-    anchor_sents = {a.sentence(i) for i in anchors}
+    anchor_sents: set[int] = set()
+    if a.has("health") or a.has("social_case") or a.has("economy"):
+        anchors = {h.first for h in a.by_class.get("person_anchor", ())}
+        anchors.update(_names(a))
+        anchor_sents = {a.sentence(i) for i in anchors}
     # Illness words used as abuse ("en cancer i samhället", "blind och dum") are not health
     # information about anyone.
     abusive = any(a.has(c) for c in ("group", "slur", "slur_weak", "insult", "dehumanize"))
