@@ -251,9 +251,10 @@ class Lexicon:
         pair_index = self._phrase_pair
         pair_first = self._pair_first
         phrases = self._phrases
+        new = tuple.__new__  # Hit(...) without the named tuple's Python-level __new__
         for i, (skel, start, end, pairs, starts) in enumerate(tokens):
             for cls, term in pairs:
-                hits.append(Hit(cls, term, start, end, i, i))
+                hits.append(new(Hit, (cls, term, start, end, i, i)))
             candidates = (
                 pair_index.get((skel, tokens[i + 1][0]))
                 if skel in pair_first and i + 1 < n
