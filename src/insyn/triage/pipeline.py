@@ -115,6 +115,8 @@ class Triager:
             detail = ", ".join(_readable(name) for name, _ in feats) or "bias"
             return Evidence(fld, label, "model", detail, score=p)
 
+        thresholds = model.thresholds if model else {}
+
         def binary(fld: str, label: str) -> bool:
             key = (fld, label)
             column = _COLUMN[key]
@@ -123,7 +125,7 @@ class Triager:
                 return True
             if column not in probs:
                 return False
-            bar = model.threshold(column) if model else 0.5
+            bar = thresholds.get(column, 0.5)
             if key in rules.doubt:
                 bar = max(bar, DOUBT_THRESHOLD)
             elif label in UNSUPPORTED_THRESHOLD and not _supported(a, label):

@@ -439,8 +439,11 @@ def _threat(a: Analysis, out: RuleOutput) -> None:
     weapons = a.by_class.get("weapon", [])
     menace = [e for e in a.emojis if e in _MENACE_EMOJI]
     depiction = ("moderation", "olaga_valdsskildring") in out.strong
-    when_where = any(t[0] in _THREAT_CONTEXT for t in a.tokens)
-    if menace and not depiction and (_targets(a) or when_where):
+    if (
+        menace
+        and not depiction
+        and (_targets(a) or any(t[0] in _THREAT_CONTEXT for t in a.tokens))
+    ):
         out.fire(a, field_, label, f"menacing_emoji {menace[0]}", None, strong=True)
         return
     if not verbs and not weapons and not a.has("threat_weak"):
