@@ -29,7 +29,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from insyn.triage.normalize import TOKEN_RE, WILDCARDS, skeleton_token, skeleton_word
+from insyn.triage.normalize import (
+    TOKEN_FAST_RE,
+    TOKEN_RE,
+    WILDCARDS,
+    skeleton_token,
+    skeleton_word,
+)
 
 LEXICON_DIR = Path(__file__).parent / "data" / "lexicon"
 
@@ -235,8 +241,14 @@ class Lexicon:
         """(skeleton, start, end, word hits, phrase starts) for each word of a match view."""
         lookup, cache = self.lookup, self._cache
         out = []
-        for m in TOKEN_RE.finditer(text):
+        # iter_tokens() inlined: this loop runs for every word of every comment.
+        for m in TOKEN_FAST_RE.finditer(text):
             tok = m.group()
+            if "!" in tok:  # rare: split as TOKEN_RE would ("hej!då", but "n!gg3r")
+                for sub in TOKEN_RE.finditer(text, m.start(), m.end()):
+                    skel, pairs, starts = lookup(sub.group())
+                    out.append((skel, sub.start(), sub.end(), pairs, starts))
+                continue
             skel, pairs, starts = cache.get(tok) or lookup(tok)
             start, end = m.span()
             out.append((skel, start, end, pairs, starts))
