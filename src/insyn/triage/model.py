@@ -114,7 +114,8 @@ class LinearModel:
     def probabilities(self, raw: np.ndarray) -> dict[str, float]:
         # Plain Python over ~35 columns: cheaper than a chain of small numpy operations.
         values = raw.tolist()
-        probs = [_sigmoid(v) for v in values]
+        exp = math.exp
+        probs = [1.0 / (1.0 + exp(-v)) if -30.0 < v < 30.0 else _sigmoid(v) for v in values]
         for cols in self._group_lists:
             if cols:
                 top = max(values[i] for i in cols)

@@ -63,6 +63,10 @@ SUPPORT: dict[str, tuple[str, ...]] = {
 AUTHORITY_TERM_BAR = 0.35
 
 
+_TOPIC_COLUMNS = [f"topic:{t}" for t in TOPICS]
+_AUTHORITY_COLUMNS = [
+    (auth, f"wrong_authority:{auth}", f"R:{cls}_terms") for cls, auth in AUTH_BY_CLASS.items()
+]
 _COLUMN = {
     **{("moderation", m): f"moderation:{m}" for m in MODERATION},
     **{("sensitive", c): f"sensitive:{c}" for c in CONTENT_SENSITIVE},
@@ -168,8 +172,9 @@ class Triager:
 
     def _topic(self, a: Analysis, probs, evidence, model_evidence) -> str:
         if probs:
-            topic = max(TOPICS, key=lambda t: probs.get(f"topic:{t}", 0.0))
-            evidence.append(model_evidence("topic", topic, f"topic:{topic}"))
+            column = max(_TOPIC_COLUMNS, key=lambda c: probs.get(c, 0.0))
+            topic = column[6:]
+            evidence.append(model_evidence("topic", topic, column))
             return topic
         votes = {t: len(a.by_class.get(f"topic_{t}", ())) for t in TOPICS}
         best = max(votes, key=votes.get)
@@ -185,11 +190,12 @@ class Triager:
     ) -> str | None:
         if probs and self.model is not None:
             passing = []
-            for cls, auth in AUTH_BY_CLASS.items():
-                column = f"wrong_authority:{auth}"
+            thresholds = self.model.thresholds
+            for auth, column, named_rule in _AUTHORITY_COLUMNS:
                 p = probs.get(column, 0.0)
-                named = f"R:{cls}_terms" in rules.features
-                if p >= self.model.threshold(column) or (named and p >= AUTHORITY_TERM_BAR):
+                if p >= thresholds.get(column, 0.5) or (
+                    p >= AUTHORITY_TERM_BAR and named_rule in rules.features
+                ):
                     passing.append((p, auth, column))
             if not passing:
                 return None
