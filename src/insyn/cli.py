@@ -33,10 +33,22 @@ def _train_with_decisions(rest: list[str]) -> int:
     options = parser.parse_args(rest)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "insyn.settings")
     django.setup()
+    from django.db import DatabaseError
+
     from insyn.inbox.learning import decisions_as_examples
     from insyn.triage.cli import read_decisions, train
 
-    examples = decisions_as_examples() + read_decisions(options.decisions)
+    try:
+        decisions = decisions_as_examples()
+    except DatabaseError as exc:
+        print(
+            f"insyn triage train: cannot read the moderators' decisions ({exc}). Set up the "
+            "database with `insyn migrate`, or train on the example set alone with "
+            "`insyn triage train --no-decisions`.",
+            file=sys.stderr,
+        )
+        return 2
+    examples = decisions + read_decisions(options.decisions)
     version = train(examples, options.out_dir)
     print(f"trained model {version} ({len(examples)} decisions from moderators)")
     return 0
