@@ -210,3 +210,17 @@ def test_the_letter_takes_its_wording_from_the_policy(world, items, request_ks, 
     letter = _pdf_text(bytes(actions.expedite(world.registrator, request_ks).letter_pdf))
     assert f"Hej! Kommunstyrelsen har prövat din begäran {request_ks.reference}." in " ".join(letter.split())
     assert "(särskild text)" in letter
+
+
+def test_a_meaning_label_without_a_passage_is_offered_as_the_whole_text():
+    from types import SimpleNamespace
+
+    text = "Hon har haft kontakt med dem i flera år nu."
+    stored = SimpleNamespace(
+        spans=[], sensitive=["socialtjanst_arende", "halsa"],
+        evidence=[{"field": "sensitive", "label": "halsa", "start": 0, "end": 3}],
+    )  # fmt: skip
+    found = {s.kind: s for s in masking.suggestions(text, stored)}
+    assert found["socialtjanst_arende"].whole_text
+    assert (found["socialtjanst_arende"].start, found["socialtjanst_arende"].end) == (0, len(text))
+    assert not found["halsa"].whole_text and (found["halsa"].start, found["halsa"].end) == (0, 3)

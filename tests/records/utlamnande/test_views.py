@@ -43,9 +43,9 @@ def test_register_find_review_decide_expedite_over_http(client, world, items):
     assert "Personnummer: ”811228-9874”" in page
     pnr_index = _candidate_index(page, "Personnummer")
     assert f'name="mask_{pnr_index}" id="mask_{pnr_index}" checked' in page       # a span: suggested
-    whole = _candidate_index(page, "Socialtjänstärende")
-    assert "Socialtjänstärende: hela texten" in page
-    assert f'name="mask_{whole}" id="mask_{whole}">' in page                        # whole text: offered only
+    health = _candidate_index(page, "Uppgift om hälsa")
+    assert "Uppgift om hälsa: ”diabetes”" in page
+    assert f'name="mask_{health}" id="mask_{health}" checked' in page               # a located meaning: suggested
     # Only the personnummer is masked; the client's own idea of the text is not accepted anywhere.
     response = client.post(f"/utlamnande/{req.pk}/post/{ri.pk}/", {
         "decision": "lamnas_ut_maskerad", f"mask_{pnr_index}": "on", f"osl_{pnr_index}": "OSL 21 kap. 7 §",
