@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from insyn.triage.lexicon import Lexicon, default_lexicon, parse_lexicon_text
-from insyn.triage.normalize import TOKEN_RE, iter_tokens, match_view, normalize, skeleton_token
+from insyn.triage.normalize import TOKEN_RE, match_view, normalize, skeleton_token
 
 
 @pytest.mark.parametrize(
@@ -105,5 +105,4 @@ def test_shipped_lexicon_loads_and_matches_obfuscation():
 )
 def test_fast_tokeniser_gives_the_tokens_of_token_re(text):
     expected = [m.span() for m in TOKEN_RE.finditer(text)]
-    assert [m.span() for m in iter_tokens(text)] == expected
     assert [(t[1], t[2]) for t in default_lexicon().tokens(text)] == expected

@@ -241,7 +241,7 @@ class Lexicon:
         """(skeleton, start, end, word hits, phrase starts) for each word of a match view."""
         lookup, cache = self.lookup, self._cache
         out = []
-        # iter_tokens() inlined: this loop runs for every word of every comment.
+        # TOKEN_RE's words, found with the faster pattern (see TOKEN_FAST_RE).
         for m in TOKEN_FAST_RE.finditer(text):
             tok = m.group()
             if "!" in tok:  # rare: split as TOKEN_RE would ("hej!då", but "n!gg3r")

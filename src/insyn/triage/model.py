@@ -65,12 +65,7 @@ class LinearModel:
         self._generation = 0
         self._lock = threading.Lock()
         # Topics are one softmax group; every other column is its own sigmoid.
-        self._groups = [
-            np.array(
-                [i for i, c in enumerate(self.columns) if c.startswith("topic:")], dtype=np.intp
-            )
-        ]
-        self._group_lists = [g.tolist() for g in self._groups]
+        self._groups = [[i for i, c in enumerate(self.columns) if c.startswith("topic:")]]
 
     # -- persistence ----------------------------------------------------------------------------
 
@@ -116,7 +111,7 @@ class LinearModel:
         values = raw.tolist()
         exp = math.exp
         probs = [1.0 / (1.0 + exp(-v)) if -30.0 < v < 30.0 else _sigmoid(v) for v in values]
-        for cols in self._group_lists:
+        for cols in self._groups:
             if cols:
                 top = max(values[i] for i in cols)
                 z = [math.exp(values[i] - top) for i in cols]

@@ -21,6 +21,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from insyn.triage.lexicon import Hit, Lexicon, default_lexicon
 from insyn.triage.normalize import Normalized, normalize, skeleton_token, skeleton_word
@@ -49,16 +50,22 @@ _AGE_RE = re.compile(
     r"\b\d{1,2} ?(?:år|års|mån|månader)\b|\b\d{1,2}-?åring|\b(?:klass|årskurs|åk) ?\d|\b\d[a-f]\b",
     re.IGNORECASE,
 )
+class _Numbered(NamedTuple):
+    pattern: re.Pattern[str]
+    rule: str
+    hints: tuple[str, ...]  # substrings without which the pattern cannot match (a cheap test)
+
+
 # State roads and bus lines are named by number: "väg 331", "84:an", "E4:an" are
 # Trafikverket's; "linje 31", "buss 204" run under the region's public transport.
 _NUMBERED = {
-    "auth_trafikverket": (
+    "auth_trafikverket": _Numbered(
         re.compile(r"\b(?:väg|vägen|riksväg|riksvägen|länsväg|länsvägen|rv|lv) \d{2,3}\b"
                    r"|\b(?:e ?\d{1,2}|\d{2,3}):an\b"),  # fmt: skip
         "road_number",
         ("väg", ":an", "rv ", "lv "),
     ),
-    "auth_regionen": (
+    "auth_regionen": _Numbered(
         re.compile(r"\b(?:linje|linjen|buss|bussen|busslinje|busslinjen|bussarna|bussnummer) \d{1,3}\b"),
         "bus_line",
         ("linje", "buss"),
@@ -668,22 +675,23 @@ def _authority(a: Analysis, out: RuleOutput) -> None:
         hits = a.by_class.get(cls)
         if hits:
             out.fire(a, "wrong_authority", auth, f"{cls}_terms", hits[0], strong=False)
-        else:
-            numbered = _NUMBERED.get(cls)
-            m = (
-                numbered[0].search(a.norm.text)
-                if numbered and any(w in a.norm.text for w in numbered[2])
-                else None
-            )
-            if m:
-                out.features.add(f"R:{cls}_terms")
-                out.weak[("wrong_authority", auth)].append(
-                    RuleEvidence("wrong_authority", auth, f"{numbered[1]}: {m.group()}",
-                                 m.start(), m.end())
-                )  # fmt: skip
+        elif cls in _NUMBERED:
+            _numbered_matter(a, out, cls, auth)
         weak = a.by_class.get("authweak_" + cls[5:])
         if weak:
             out.fire(a, "wrong_authority", auth, f"{cls}_weak_terms", weak[0], strong=False)
+
+
+def _numbered_matter(a: Analysis, out: RuleOutput, cls: str, auth: str) -> None:
+    """A numbered road or bus line counts as a term of its owner's word list."""
+    numbered = _NUMBERED[cls]
+    text = a.norm.text
+    m = numbered.pattern.search(text) if any(h in text for h in numbered.hints) else None
+    if m:
+        out.features.add(f"R:{cls}_terms")
+        out.weak[("wrong_authority", auth)].append(
+            RuleEvidence("wrong_authority", auth, f"{numbered.rule}: {m.group()}", m.start(), m.end())
+        )
 
 
 def _dialogue(a: Analysis, out: RuleOutput) -> None:

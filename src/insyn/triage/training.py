@@ -226,7 +226,7 @@ def _probabilities(x: sparse.csr_matrix, weights: np.ndarray, bias: np.ndarray) 
 
 def cross_val_probabilities(
     x: sparse.csr_matrix, y: dict[str, np.ndarray], folds: int = 5
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold probabilities (all columns) and raw topic scores (for the temperature)."""
     out = np.zeros((x.shape[0], len(COLUMNS)))
     topic_raw = np.zeros((x.shape[0], len(TOPICS)))
