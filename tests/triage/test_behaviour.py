@@ -143,3 +143,33 @@ def test_every_label_has_evidence_and_the_model_version():
     assert r.evidence_for("topic", r.topic)
     d = r.to_dict()
     assert d["model_version"] == r.model_version and d["evidence"]
+
+
+RECYCLING_POST = (
+    "Nu öppnar den nya återvinningscentralen på Norrvägen! Här kan du lämna grovavfall, "
+    "elektronik och farligt avfall."
+)
+
+
+@pytest.mark.parametrize("reply", ["När öppnar den?", "vad kostar det?", "äntligen!!"])
+def test_a_short_reply_takes_its_threads_topic(reply):
+    alone = triage(reply)
+    in_thread = triage(reply, thread=RECYCLING_POST)
+    assert alone.topic != "avfall_atervinning"
+    assert in_thread.topic == "avfall_atervinning"
+    (ev,) = in_thread.evidence_for("topic")
+    assert ev.source == "thread" and "avfall_atervinning" in ev.detail
+
+
+def test_a_reply_that_says_what_it_is_about_keeps_its_own_topic():
+    text = "Gatlampan på Skolvägen är trasig sedan en vecka, när lagar ni den?"
+    r = triage(text, thread=RECYCLING_POST)
+    assert r.topic == "gata_trafik_parkering"
+    assert r.evidence_for("topic")[0].source == "model"
+
+
+def test_the_thread_weighs_in_on_topic_only_and_not_for_messages():
+    text = "Min pappa har demens, när öppnar den?"
+    alone, in_thread = triage(text), triage(text, thread=RECYCLING_POST)
+    assert in_thread.to_contract() | {"topic": alone.topic} == alone.to_contract()
+    assert triage("När öppnar den?", "message", thread=RECYCLING_POST).topic != "avfall_atervinning"

@@ -45,3 +45,18 @@ def test_stdin(monkeypatch):
     out = io.StringIO()
     assert main(["-"], out=out) == 0
     assert json.loads(out.getvalue())["id"] == "a"
+
+
+def test_an_optional_thread_routes_a_short_reply_with_its_post(tmp_path):
+    post = "Nu öppnar den nya återvinningscentralen på Norrvägen! Lämna grovavfall och elektronik."
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in [
+        {"id": "alone", "text": "När öppnar den?", "kind": "comment"},
+        {"id": "in-thread", "text": "När öppnar den?", "kind": "comment", "thread": post},
+        {"id": "bad", "text": "När öppnar den?", "kind": "comment", "thread": 5},
+    ]) + "\n", encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    assert run_file(path, out, err) == 1 and '"thread" must be a string' in err.getvalue()
+    topics = {x["id"]: x["topic"] for x in map(json.loads, out.getvalue().splitlines())}
+    assert topics["in-thread"] == "avfall_atervinning" != topics["alone"]
+    assert all(list(x) == ["id", *CONTRACT_KEYS] for x in map(json.loads, out.getvalue().splitlines()))

@@ -9,6 +9,7 @@ from insyn.triage.dataset import (
     is_dev_id,
     load_blind,
     load_examples,
+    load_threads,
     split,
     validate,
 )
@@ -87,3 +88,24 @@ def test_blind_ids_clashing_with_examples_fail(tmp_path):
     (tmp_path / "blind.jsonl").write_text(json.dumps(known, ensure_ascii=False) + "\n")
     with pytest.raises(DatasetError, match="blind ids"):
         load_blind(tmp_path)
+
+
+def test_written_threads_load_and_both_halves_are_used():
+    threads = load_threads()
+    assert len(threads) >= 200
+    assert all(t.replies for t in threads)
+    tuning = [t for t in threads if t.is_tuning]
+    assert 0.3 < len(tuning) / len(threads) < 0.7
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"id": "th-1", "post": "Nu öppnar vi", "post_topic": "sport", "replies": []}', "post_topic"),
+    ('{"id": "th-1", "post": "Nu öppnar vi", "post_topic": "ovrigt", "replies": [{"text": "ja"}]}', "each reply"),
+    ('{"id": "th-1", "post": "Nu öppnar vi"}', "keys"),
+    ("not json", "invalid JSON"),
+])
+def test_bad_threads_fail_loudly(tmp_path, line, message):
+    path = tmp_path / "threads.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match=message):
+        load_threads(path)

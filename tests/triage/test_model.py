@@ -73,3 +73,34 @@ def test_word_by_word_scoring_equals_the_training_representation():
         assert np.allclose(
             list(fast.probs.values()), list(model.probabilities(raw).values()), atol=1e-5
         )
+
+
+def test_explained_contributions_add_up_to_the_score():
+    from insyn.triage import default_triager
+    from insyn.triage.rules import analyse, apply_rules
+
+    model = default_triager().model
+    a = analyse("Din jävla idiot, jag vet var du bor på Storgatan 5 😡")
+    r = apply_rules(a)
+    scores = model.score_analysis(a, r)
+    raw = model.raw_scores(*model.space.vector(a, r))
+    for column in ("moderation:olaga_hot", "topic:ovrigt", "needs_answer"):
+        j = model.col_index[column]
+        assert abs(float(scores.contrib[:, j].sum()) + model.bias[j] - raw[j]) < 1e-3
+    top = model.top_features(scores, "moderation:olaga_hot")
+    assert top and all(value > 0 for _, value in top)
+    assert [v for _, v in top] == sorted((v for _, v in top), reverse=True)
+
+
+def test_evaluate_reports_threads_alone_and_with_the_post():
+    import io
+
+    from insyn.triage.evaluate import main
+
+    out = io.StringIO()
+    assert main(["--threads"], out=out) == 0
+    rows = [line for line in out.getvalue().splitlines() if line.startswith(("| tuning", "| report"))]
+    assert len(rows) == 2
+    for row in rows:
+        alone, joined = (float(x) for x in row.strip("| ").split(" | ")[-2:])
+        assert 0.0 < alone < joined <= 1.0

@@ -1,17 +1,20 @@
 """Triage of incoming versions, as the worker's step after capture.
 
-Triage is a pure function of the text; the result is stored per version with the model
-version that produced it. Own posts (upprättade) are not triaged. Idempotent: a version
-that already has a result is skipped.
+Triage is a pure function of the text (and, for the topic of a comment or reply, of the
+text of the post at the top of its thread, when that post is in the archive); the result is
+stored per version with the model version that produced it. Own posts (upprättade) are not
+triaged. Idempotent: a version that already has a result is skipped.
 """
 
 from __future__ import annotations
 
 from django.db import transaction
 
-from insyn.triage import triage_many
+from insyn.triage import default_triager
 
 from .models import Item, ItemVersion, VersionTriage
+
+THREADED = (Item.Kind.COMMENT, Item.Kind.REPLY)
 
 
 def triage_pending(limit: int = 500) -> int:
@@ -21,7 +24,12 @@ def triage_pending(limit: int = 500) -> int:
     )
     if not versions:
         return 0
-    results = triage_many([(v.text, v.item.kind) for v in versions])
+    posts = _thread_posts([v.item for v in versions])
+    triager = default_triager()
+    results = [
+        triager.triage(v.text, v.item.kind, posts.get((v.item.account_id, v.item.thread_platform_id)))
+        for v in versions
+    ]
     rows = []
     for version, result in zip(versions, results, strict=True):
         data = result.to_dict()
@@ -34,3 +42,14 @@ def triage_pending(limit: int = 500) -> int:
     with transaction.atomic():
         VersionTriage.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+def _thread_posts(items: list[Item]) -> dict[tuple[int, str], str]:
+    """The current text of the post at the top of each comment's or reply's thread."""
+    wanted = {(i.account_id, i.thread_platform_id) for i in items
+              if i.kind in THREADED and i.thread_platform_id and i.thread_platform_id != i.platform_id}
+    if not wanted:
+        return {}
+    rows = Item.objects.filter(account_id__in={a for a, _ in wanted}, kind=Item.Kind.POST,
+                               platform_id__in={p for _, p in wanted}).values_list("account_id", "platform_id", "text")
+    return {(a, p): text for a, p, text in rows if (a, p) in wanted and text}

@@ -37,9 +37,12 @@ def default_triager() -> Triager:
     return Triager.default()
 
 
-def triage(text: str, kind: str = "comment") -> TriageResult:
-    """Triage one text. Never raises on odd input (empty, huge, invisible characters)."""
-    return default_triager().triage(text, kind)
+def triage(text: str, kind: str = "comment", thread: str | None = None) -> TriageResult:
+    """Triage one text. Never raises on odd input (empty, huge, invisible characters).
+
+    ``thread`` is the text of the post at the top of a comment's or reply's thread, when
+    known: a short reply ("när då?") is then routed with its thread's topic."""
+    return default_triager().triage(text, kind, thread)
 
 
 def triage_many(items: Iterable[str | tuple[str, str] | dict[str, Any]]) -> list[TriageResult]:

@@ -2,8 +2,9 @@
 
 The ``insyn`` command wires these in; ``python -m insyn.triage.cli`` runs them directly.
 
-``run_file`` reads JSON lines ``{"id", "text", "kind"}`` ("-" is stdin) and writes one line
-per input with exactly the contract keys plus the id. A malformed line is reported on
+``run_file`` reads JSON lines ``{"id", "text", "kind"}`` ("-" is stdin; an optional
+``"thread"`` holds the text of the post at the top of a comment's thread, which then weighs in
+on its topic) and writes one line per input with exactly the contract keys plus the id. A malformed line is reported on
 stderr with its line number and processing continues; the return value is the number of
 such lines (so a caller can set an exit status).
 """
@@ -53,11 +54,14 @@ def run_file(
                 kind = item.get("kind") or "comment"
                 if kind not in KINDS:
                     raise ValueError(f'"kind" must be one of {", ".join(KINDS)}')
+                thread = item.get("thread")
+                if thread is not None and not isinstance(thread, str):
+                    raise ValueError('"thread" must be a string (the text of the thread\'s post)')
             except ValueError as exc:  # json.JSONDecodeError is a ValueError
                 bad += 1
                 err.write(f"{in_path}:{lineno}: skipped malformed line: {exc}\n")
                 continue
-            result = triager.triage(text, kind)
+            result = triager.triage(text, kind, thread)
             record: dict[str, Any] = {"id": item.get("id")}
             record.update(result.to_contract())
             out.write(json.dumps(record, ensure_ascii=False) + "\n")

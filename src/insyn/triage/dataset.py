@@ -27,6 +27,10 @@ EXAMPLES_DIR = Path(__file__).parent / "data" / "examples"
 # Examples written apart from the training set, by writers who saw only the contract (not the
 # examples, word lists or rules), and never trained on: a stricter check than the dev split.
 BLIND_DIR = Path(__file__).parent / "data" / "blind"
+# Written threads (a kommun post and the comments under it, each labelled with the topic a
+# handläggare would route it to knowing the post): how much the thread's post should weigh in
+# on a comment's topic. Not training data. Half (by id) chooses the weight, half reports it.
+THREADS_FILE = Path(__file__).parent / "data" / "threads" / "threads.jsonl"
 DEV_PERCENT = 20
 KEYS = ("id", "text", "kind", "needs_answer", "topic", "moderation", "sensitive", "wrong_authority")
 
@@ -115,17 +119,22 @@ def validate(obj: Any, where: str) -> Example:
     )
 
 
-def read_jsonl(path: Path) -> Iterator[Example]:
+def _json_lines(path: Path) -> Iterator[tuple[str, Any]]:
+    """(``file:line``, parsed object) per non-empty line; invalid JSON names its line."""
     with open(path, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             where = f"{path.name}:{lineno}"
             try:
-                obj = json.loads(line)
+                yield where, json.loads(line)
             except json.JSONDecodeError as exc:
                 raise DatasetError(f"{where}: invalid JSON ({exc.msg})") from None
-            yield validate(obj, where)
+
+
+def read_jsonl(path: Path) -> Iterator[Example]:
+    for where, obj in _json_lines(path):
+        yield validate(obj, where)
 
 
 def load_examples(directory: Path | None = None) -> list[Example]:
@@ -171,3 +180,49 @@ def fingerprint(examples: Iterable[Example]) -> str:
         h.update(json.dumps(ex.to_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8"))
         h.update(b"\n")
     return h.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadReply:
+    text: str
+    kind: str
+    topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    id: str
+    post: str
+    post_topic: str
+    replies: tuple[ThreadReply, ...]
+
+    @property
+    def is_tuning(self) -> bool:
+        """The half of the threads that chooses the thread weight (the other half reports)."""
+        return hashlib.sha256(self.id.encode("utf-8")).digest()[0] % 2 == 0
+
+
+def load_threads(path: Path | None = None) -> list[Thread]:
+    """The written threads, strictly validated like the examples."""
+    path = path or THREADS_FILE
+    threads = [_thread(obj, where) for where, obj in _json_lines(path)]
+    if len({t.id for t in threads}) != len(threads):
+        raise DatasetError(f"{path.name}: duplicate thread ids")
+    return threads
+
+
+def _thread(obj: Any, where: str) -> Thread:
+    if not isinstance(obj, dict) or set(obj) != {"id", "post", "post_topic", "replies"}:
+        raise DatasetError(f"{where}: keys must be id, post, post_topic, replies")
+    if not isinstance(obj["post"], str) or not obj["post"].strip() or obj["post_topic"] not in TOPICS:
+        raise DatasetError(f"{where}: post must be text and post_topic one of the topics")
+    replies = obj["replies"]
+    if not isinstance(replies, list) or not replies:
+        raise DatasetError(f"{where}: replies must be a non-empty list")
+    out = []
+    for r in replies:
+        if (not isinstance(r, dict) or set(r) != {"text", "kind", "topic"} or not isinstance(r["text"], str)
+                or r["kind"] not in ("comment", "reply") or r["topic"] not in TOPICS):
+            raise DatasetError(f"{where}: each reply is {{text, kind: comment|reply, topic}}")
+        out.append(ThreadReply(r["text"], r["kind"], r["topic"]))
+    return Thread(str(obj["id"]), obj["post"], obj["post_topic"], tuple(out))

@@ -4,6 +4,7 @@
     python -m insyn.triage.evaluate --errors 15      # plus the confusion cases
     python -m insyn.triage.evaluate --split blind    # the blind test set (data/blind/)
     python -m insyn.triage.evaluate --file test.jsonl
+    python -m insyn.triage.evaluate --threads        # comments' topic with and without the post
 
 The table in docs/triage.md is this command's output.
 """
@@ -18,7 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from insyn.triage.dataset import Example, load_blind, load_examples, read_jsonl, split
+from insyn.triage.dataset import (
+    Example,
+    Thread,
+    load_blind,
+    load_examples,
+    load_threads,
+    read_jsonl,
+    split,
+)
 from insyn.triage.pipeline import Triager
 from insyn.triage.result import TriageResult
 from insyn.triage.vocab import AUTHORITIES, MODERATION, SENSITIVE, TOPICS
@@ -150,18 +159,47 @@ def markdown(rep: Report, title: str, errors: int = 0) -> str:
     return "\n".join(lines)
 
 
+def thread_accuracy(threads: Sequence[Thread], triager: Triager, with_post: bool) -> tuple[int, int]:
+    """Comments and replies whose topic is right, out of all of them, reading each alone or
+    with the text of its thread's post."""
+    right = total = 0
+    for th in threads:
+        for r in th.replies:
+            res = triager.triage(r.text, r.kind, th.post if with_post else None)
+            right += res.topic == r.topic
+            total += 1
+    return right, total
+
+
+def threads_markdown(threads: Sequence[Thread], triager: Triager) -> str:
+    lines = [f"### Comments in written threads, model {triager.version}", "",
+             "| half | threads | comments | alone | with the thread's post |", "|---|---:|---:|---:|---:|"]
+    for name, part in (("tuning", [t for t in threads if t.is_tuning]),
+                       ("report", [t for t in threads if not t.is_tuning])):
+        alone, n = thread_accuracy(part, triager, with_post=False)
+        joined, _ = thread_accuracy(part, triager, with_post=True)
+        lines.append(f"| {name} | {len(part)} | {n} | {alone / max(n, 1):.3f} | {joined / max(n, 1):.3f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(prog="python -m insyn.triage.evaluate", description=__doc__)
     parser.add_argument("--split", choices=("dev", "train", "all", "blind"), default="dev")
     parser.add_argument("--file", type=Path, help="evaluate a JSONL file in the example schema")
     parser.add_argument("--model", type=Path, help="a model file or folder (default: shipped)")
     parser.add_argument("--errors", type=int, default=0, help="confusion cases per label")
+    parser.add_argument("--threads", nargs="?", const=True, default=None, metavar="FILE",
+                        help="topic accuracy of comments in written threads, alone and with the post")
     args = parser.parse_args(argv)
     triager = Triager.default()
     if args.model:
         from insyn.triage.model import LinearModel
 
         triager = Triager(LinearModel.load(args.model), triager.lexicon)
+    if args.threads is not None:
+        threads = load_threads(None if args.threads is True else Path(args.threads))
+        out.write(threads_markdown(threads, triager))
+        return 0
     if args.file:
         examples, title = list(read_jsonl(args.file)), f"{args.file.name}"
     elif args.split == "blind":

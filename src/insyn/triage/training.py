@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
-from sklearn.naive_bayes import ComplementNB, MultinomialNB
 from sklearn.model_selection import KFold
+from sklearn.naive_bayes import ComplementNB, MultinomialNB
 
 from insyn.triage.dataset import Example, fingerprint, from_dicts, load_examples, split
 from insyn.triage.features import block_values, feature_blocks
