@@ -45,6 +45,32 @@ def test_threat():
     assert ev.source == "rule" and ev.quote
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Du kommer få betala för det här i valet, Lindberg.",
+        "Jag anmäler er till JO, ni kommer ångra er.",
+        "Vi ses i förvaltningsrätten. Det här överklagar jag.",
+    ],
+)
+def test_pressure_by_lawful_means_is_no_threat(text):
+    from insyn.triage.rules import analyse, apply_rules
+
+    assert "olaga_hot" not in triage(text).moderation
+    assert ("moderation", "olaga_hot") in apply_rules(analyse(text)).doubt
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Fint hus du har, Lars. Torrt väder nu. Synd om någon tappade en cigg.",
+        "Jag vet var du bor. Vänta du bara till valet.",
+    ],
+)
+def test_veiled_threats_without_a_violent_word(text):
+    assert "olaga_hot" in triage(text).moderation
+
+
 def test_obfuscated_insult_evidence_points_at_the_original():
     text = "du är en j*vla h\u200b0ra"
     r = triage(text)
@@ -79,6 +105,9 @@ def test_needs_answer(text, expected):
         ("Uppehållstillståndet för min fru har inte kommit, kan ni hjälpa?", "Migrationsverket"),
         ("Hur ansöker man om skyddsjakt på björnen vid byn?", "Länsstyrelsen"),
         ("När blir gatlampan på Kyrkogatan lagad?", None),
+        # Residents telling each other, asking nothing: no one to redirect.
+        ("@Anna det är länstrafiken, inte kommunen. Bussarna är Regionens grej.", None),
+        ("Vårdcentralen är Regionens, kommunen har inget med den att göra tyvärr", None),
     ],
 )
 def test_wrong_authority(text, authority):

@@ -467,7 +467,9 @@ def _threat(a: Analysis, out: RuleOutput) -> None:
         # "... så skjuter jag dig": a conditional main clause puts the verb before "jag".
         nxt = a.tokens[h.last + 1][0] if h.last + 1 < len(a.tokens) else ""
         has_future = has_future or nxt in ("jag", "vi")
-        if has_target and has_future:
+        # "ni kommer få betala i valet": payback by vote or complaint is no threat to decide on.
+        payback = h.term in _PAYBACK and a.has("lawful_pressure")
+        if has_target and has_future and not payback:
             out.fire(a, field_, label, "violence_future_target", h, strong=True)
             return
         if has_target or has_future:
@@ -475,6 +477,24 @@ def _threat(a: Analysis, out: RuleOutput) -> None:
     for h in a.by_class.get("threat_weak", ()):
         out.fire(a, field_, label, "threat_weak", h, strong=False)
     _conditional_harm(a, out)
+    _lawful_pressure(a, out)
+
+
+# Threat verbs that are also how voters and complainants speak ("ni får betala i valet").
+_PAYBACK = frozenset({"få betala", "få sota", "ångra dig", "ångra er", "hämnas*", "hämnd"})
+
+
+def _lawful_pressure(a: Analysis, out: RuleOutput) -> None:
+    """"ni kommer få betala för det här i valet", "vi ses i förvaltningsrätten": pressure by
+    lawful means. Without a decisive threat or a violent word, the threat is doubted."""
+    lawful = a.by_class.get("lawful_pressure")
+    key = ("moderation", "olaga_hot")
+    if not lawful or key in out.strong or a.has("weapon") or a.has("gore"):
+        return
+    if any(h.term not in _PAYBACK for h in a.by_class.get("threat_verb", ())):
+        return
+    out.features.add("R:lawful_pressure")
+    out.doubt.add(key)
 
 
 _IF = _skeletons("om ifall lägger river stänger")
