@@ -58,6 +58,16 @@ def test_samordningsnummer_day_plus_60():
 def test_organisationsnummer_is_not_personnummer():
     assert classify_personnummer("556036-0793") is None  # a real organisationsnummer
     assert find_spans("Bolaget har org.nr 556036-0793.") == []
+    assert find_spans("Kommunens organisationsnummer är 212000-1355") == []
+
+
+@pytest.mark.parametrize("text", [
+    "Min enskilda firma har organisationsnummer 811218-9876, kan ni fakturera den?",
+    "Firma Lindqvist Måleri, orgnr 811218-9876",
+])
+def test_an_enskild_firmas_number_is_the_owners_personnummer(text):
+    (span,) = find_spans(text)
+    assert span.kind == "personnummer" and text[span.start : span.end] == "811218-9876"
 
 
 def _generated_corpus(seed: int, n: int) -> list[tuple[str, list[tuple[int, int, str]]]]:
@@ -124,7 +134,7 @@ def test_valid_number_anywhere_is_found_exactly(seed, form, left, right):
     # Keep the number a separate token: no separator characters glued to it.
     left = (left.rstrip("-+/.") + " ") if left else ""
     right = (" " + right.lstrip("-+/.")) if right else ""
-    # A keyword such as "order" or "organisationsnummer" just before a number legitimately
+    # A keyword such as "order" or "fakturanummer" just before a number legitimately
     # makes it something else (the documented list in pii.py).
     if _NOT_PNR_CONTEXT_RE.search(left):
         return

@@ -9,7 +9,9 @@ check digit over the ten digits ``YYMMDDNNN``; the date must exist (leap years i
 a samordningsnummer has the day + 60. What is *not* one, even if it has ten digits:
 an organisationsnummer (its "month" is 20 or more, so the date check rejects it), a number
 inside a longer digit run, a date, a phone number and an order/invoice/case number (a
-keyword such as "ordernummer" just before it).
+keyword such as "ordernummer" just before it). "Organisationsnummer" is deliberately not
+such a keyword: a legal person's number already fails the date check, and a number with a
+real date after it is an enskild firma's — the owner's personnummer, which is personal data.
 """
 
 from __future__ import annotations
@@ -41,13 +43,13 @@ _PNR_RE = re.compile(r"(?<![\d])(?<!\d[-/.])(\d{8}|\d{6})([-+]?)(\d{4})(?![\d])(
 _NOT_PNR_CONTEXT_RE = re.compile(
     r"(?:(?:order|ordernummer|beställning|beställningsnummer|faktura|fakturanummer|ocr|"
     r"kundnummer|kund-id|referens|ärende|ärendenummer|diarienummer|bokning|bokningsnummer|kvitto|"
-    r"avi|organisationsnummer|org\.?\s?nummer|bankgiro|plusgiro|konto|kontonummer|clearing|"
+    r"avi|bankgiro|plusgiro|konto|kontonummer|clearing|"
     r"tracking|sändningsnummer|kollinummer|spårningsnummer|id-nummer|artikelnummer|serienummer|"
     r"mätarnummer|anläggningsnummer|avtalsnummer|lägenhetsnummer|objektnummer|fastighetsnummer|"
     r"registreringsnummer)(?:s?\s*(?:nr|nummer|no|id)\.?)?"
-    # Abbreviations may end in a dot: "ordernr. 1234", "org.nr. 5560".
-    r"|(?:order|faktura|kund|ärende|diarie|bokning|avi|art|konto|org\.?|reg\.?)\s?(?:nr|no)\.?"
-    r"|dnr\.?|ref\.?|bg\.?|pg\.?|orgnr\.?)"
+    # Abbreviations may end in a dot: "ordernr. 1234", "reg.nr. 5560".
+    r"|(?:order|faktura|kund|ärende|diarie|bokning|avi|art|konto|reg\.?)\s?(?:nr|no)\.?"
+    r"|dnr\.?|ref\.?|bg\.?|pg\.?)"
     r"[\s:#=\-]*(?:(?:är|blev|var)[\s:]*)?$",
     re.IGNORECASE,
 )
