@@ -457,7 +457,11 @@ def _threat(a: Analysis, out: RuleOutput) -> None:
         return
     targets = set(_targets(a))
     future = [i for i, t in enumerate(a.tokens) if t[0] in _FUTURE]
+    # "ni kommer få betala för det här i valet": payback by vote or complaint is no threat.
+    lawful = a.has("lawful_pressure")
     for h in verbs + weapons:
+        if lawful and h.term in _PAYBACK:
+            continue
         if _figurative_near(a, h):
             out.features.add("R:violent_word_figurative")
             continue
@@ -467,21 +471,21 @@ def _threat(a: Analysis, out: RuleOutput) -> None:
         # "... så skjuter jag dig": a conditional main clause puts the verb before "jag".
         nxt = a.tokens[h.last + 1][0] if h.last + 1 < len(a.tokens) else ""
         has_future = has_future or nxt in ("jag", "vi")
-        # "ni kommer få betala i valet": payback by vote or complaint is no threat to decide on.
-        payback = h.term in _PAYBACK and a.has("lawful_pressure")
-        if has_target and has_future and not payback:
+        if has_target and has_future:
             out.fire(a, field_, label, "violence_future_target", h, strong=True)
             return
         if has_target or has_future:
             out.fire(a, field_, label, "violence_partial", h, strong=False)
     for h in a.by_class.get("threat_weak", ()):
-        out.fire(a, field_, label, "threat_weak", h, strong=False)
+        if not (lawful and h.term in _PAYBACK):
+            out.fire(a, field_, label, "threat_weak", h, strong=False)
     _conditional_harm(a, out)
     _lawful_pressure(a, out)
 
 
 # Threat verbs that are also how voters and complainants speak ("ni får betala i valet").
-_PAYBACK = frozenset({"få betala", "få sota", "ångra dig", "ångra er", "hämnas*", "hämnd"})
+_PAYBACK = frozenset({"få betala", "få sota", "ångra dig", "ångra er", "ångra", "ångrar", "hämnas*",
+                      "hämnd"})
 
 
 def _lawful_pressure(a: Analysis, out: RuleOutput) -> None:
@@ -505,8 +509,10 @@ def _conditional_harm(a: Analysis, out: RuleOutput) -> None:
     """"om ni lägger ner skolan så brinner den", "river ni bastun så river vi ditt hus": a
     condition, then a harm word in the consequence. A feature for the model (conditions are
     also how residents announce complaints and appeals), with the harm word as evidence."""
+    lawful = a.has("lawful_pressure")
     harms = [h for cls in ("threat_verb", "weapon", "threat_weak")
-             for h in a.by_class.get(cls, ()) if not _figurative_near(a, h)]
+             for h in a.by_class.get(cls, ())
+             if not _figurative_near(a, h) and not (lawful and h.term in _PAYBACK)]
     if not harms:
         return
     words = [t[0] for t in a.tokens]
