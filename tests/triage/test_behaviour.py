@@ -60,6 +60,14 @@ def test_pressure_by_lawful_means_is_no_threat(text):
     assert ("moderation", "olaga_hot") in apply_rules(analyse(text)).doubt
 
 
+def test_the_everyday_jo_is_not_the_ombudsman():
+    from insyn.triage.rules import analyse, apply_rules
+
+    a = analyse("Jo, du ska få se vad som händer med din bil.")
+    assert "lawful_pressure" not in a.by_class
+    assert ("moderation", "olaga_hot") not in apply_rules(a).doubt
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -11,10 +11,9 @@ from __future__ import annotations
 from django.db import transaction
 
 from insyn.triage import default_triager
+from insyn.triage.pipeline import THREADED_KINDS
 
 from .models import Item, ItemVersion, VersionTriage
-
-THREADED = (Item.Kind.COMMENT, Item.Kind.REPLY)
 
 
 def triage_pending(limit: int = 500) -> int:
@@ -47,7 +46,7 @@ def triage_pending(limit: int = 500) -> int:
 def _thread_posts(items: list[Item]) -> dict[tuple[int, str], str]:
     """The current text of the post at the top of each comment's or reply's thread."""
     wanted = {(i.account_id, i.thread_platform_id) for i in items
-              if i.kind in THREADED and i.thread_platform_id and i.thread_platform_id != i.platform_id}
+              if i.kind in THREADED_KINDS and i.thread_platform_id and i.thread_platform_id != i.platform_id}
     if not wanted:
         return {}
     rows = Item.objects.filter(account_id__in={a for a, _ in wanted}, kind=Item.Kind.POST,

@@ -4,9 +4,9 @@ The ``insyn`` command wires these in; ``python -m insyn.triage.cli`` runs them d
 
 ``run_file`` reads JSON lines ``{"id", "text", "kind"}`` ("-" is stdin; an optional
 ``"thread"`` holds the text of the post at the top of a comment's thread, which then weighs in
-on its topic) and writes one line per input with exactly the contract keys plus the id. A malformed line is reported on
-stderr with its line number and processing continues; the return value is the number of
-such lines (so a caller can set an exit status).
+on its topic) and writes one line per input with exactly the contract keys plus the id. A
+malformed line is reported on stderr with its line number and processing continues; the return
+value is the number of such lines (so a caller can set an exit status).
 """
 
 from __future__ import annotations

@@ -124,10 +124,11 @@ class Triager:
 
     def thread_topics(self, post: str) -> dict[str, float] | None:
         """The topic probabilities of a thread's post (None without a model or words)."""
+        post = post[:THREAD_TEXT_LIMIT]  # also the cache key: a huge post is not kept whole
         cached = self._thread_topics.get(post)
         if cached is not None or self.model is None:
             return cached
-        a = analyse(post[:THREAD_TEXT_LIMIT], "post", self.lexicon)
+        a = analyse(post, "post", self.lexicon)
         if not a.tokens:
             return None
         probs = self.model.score_analysis(a, apply_rules(a, self.lexicon)).probs

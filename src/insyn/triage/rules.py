@@ -435,6 +435,11 @@ def _sexism(a: Analysis, out: RuleOutput) -> None:
         out.fire(a, field_, label, "sexual_remark", h, strong=strong)
 
 
+# Threat verbs that are also how voters and complainants speak ("ni får betala i valet").
+_PAYBACK = frozenset({"få betala", "få sota", "ångra dig", "ångra er", "ångra", "ångrar", "hämnas*",
+                      "hämnd"})
+
+
 def _threat(a: Analysis, out: RuleOutput) -> None:
     field_, label = "moderation", "olaga_hot"
     for h in a.by_class.get("threat_phrase", ()):
@@ -481,11 +486,6 @@ def _threat(a: Analysis, out: RuleOutput) -> None:
             out.fire(a, field_, label, "threat_weak", h, strong=False)
     _conditional_harm(a, out)
     _lawful_pressure(a, out)
-
-
-# Threat verbs that are also how voters and complainants speak ("ni får betala i valet").
-_PAYBACK = frozenset({"få betala", "få sota", "ångra dig", "ångra er", "ångra", "ångrar", "hämnas*",
-                      "hämnd"})
 
 
 def _lawful_pressure(a: Analysis, out: RuleOutput) -> None:
