@@ -116,35 +116,30 @@ class FeatureSpace:
 
     def other_ids(
         self, a: Analysis, rules: RuleOutput, skels: list[str]
-    ) -> tuple[list[tuple[int, bool]], int, int]:
-        """Known bigram, first-word and meta feature ids (flagged word-block or not), and the
-        sizes of the word and meta blocks (unknown features count in the scaling too)."""
-        out: list[tuple[int, bool]] = []
+    ) -> tuple[list[int], list[int], int, int]:
+        """Known ids of the word block's bigrams and first word, known ids of the meta block,
+        and the sizes of the word and meta blocks (unknown features count in the scaling too)."""
+        word_ids: list[int] = []
         bigram = self.bigrams.get
         first = self._bigram_first
-        for k in range(len(skels) - 1):
-            if skels[k] in first:
-                i = bigram((skels[k], skels[k + 1]))
-                if i is not None:
-                    out.append((i, True))
+        if not first.isdisjoint(skels):
+            for k in range(len(skels) - 1):
+                if skels[k] in first:
+                    i = bigram((skels[k], skels[k + 1]))
+                    if i is not None:
+                        word_ids.append(i)
         n_word = len(skels) + max(0, len(skels) - 1)
+        get = self.index.get
         if skels:
             n_word += 1
-            i = self.index.get("F:" + skels[0])
+            i = get("F:" + skels[0])
             if i is not None:
-                out.append((i, True))
+                word_ids.append(i)
         # The same features as meta_names(), looked up without building most of the names.
-        get = self.index.get
-        lists = self._list_ids
+        lists = self._list_ids.get
         n_meta = len(a.by_class) + len(rules.features) + 2
-        for cls in a.by_class:
-            i = lists.get(cls)
-            if i is not None:
-                out.append((i, False))
-        for name in rules.features:
-            i = get(name)
-            if i is not None:
-                out.append((i, False))
+        meta_ids = [i for i in map(lists, a.by_class) if i is not None]
+        meta_ids.extend(i for i in map(get, rules.features) if i is not None)
         extra = ["K:" + a.kind, _length_bucket(len(a.tokens))]
         if a.spans:
             kinds = {"S:" + sp.kind for sp in a.spans}
@@ -154,8 +149,8 @@ class FeatureSpace:
             emojis = {"E:" + e for e in a.emojis}
             extra.extend(emojis)
             n_meta += len(emojis)
-        out.extend((i, False) for i in map(get, extra) if i is not None)
-        return out, n_word, n_meta
+        meta_ids.extend(i for i in map(get, extra) if i is not None)
+        return word_ids, meta_ids, n_word, n_meta
 
     def vector(self, a: Analysis, rules: RuleOutput) -> tuple[np.ndarray, np.ndarray]:
         """Feature ids and values; unknown features are dropped (but still count in scaling)."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -154,7 +155,7 @@ class Lexicon:
         self._phrase_first: dict[str, list[int]] = defaultdict(list)
         self._phrase_first_affix: list[tuple[_Pattern, int]] = []
         self._all: list[tuple[_Pattern, str, str]] = []
-        self._cache: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[int, ...]]] = {}
+        self._cache: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[int, ...], bool]] = {}
         for cls, terms in entries.items():
             for term in dict.fromkeys(terms):
                 self._add(cls, term)
@@ -220,8 +221,10 @@ class Lexicon:
     def _masked_hits(self, token: str) -> list[tuple[str, str]]:
         return [(cls, term) for pat, cls, term in self._all if pat.matches_masked(token)]
 
-    def lookup(self, tok: str) -> tuple[str, tuple[tuple[str, str], ...], tuple[int, ...]]:
-        """A word's skeleton, its hits and the phrases that may start at it (memoised)."""
+    def lookup(self, tok: str) -> tuple[str, tuple[tuple[str, str], ...], tuple[int, ...], bool]:
+        """A word's skeleton, its hits, the phrases that may start at it and whether a hit can
+        start at it at all (any of the former, or the first word of a two-word phrase);
+        memoised."""
         cached = self._cache.get(tok)
         if cached is not None:
             return cached
@@ -229,7 +232,8 @@ class Lexicon:
         pairs = self._word_hits(skel) if WILDCARDS.isdisjoint(skel) else self._masked_hits(skel)
         starts = list(self._phrase_first.get(skel, ()))
         starts.extend(idx for pat, idx in self._phrase_first_affix if pat.matches(skel))
-        result = (skel, tuple(dict.fromkeys(pairs)), tuple(starts))
+        found = tuple(dict.fromkeys(pairs))
+        result = (skel, found, tuple(starts), bool(found or starts or skel in self._pair_first))
         if len(self._cache) > 200_000:  # words are Zipf-distributed; a reset is rare and cheap
             self._cache.clear()
         self._cache[tok] = result
@@ -239,42 +243,60 @@ class Lexicon:
         self, text: str
     ) -> list[tuple[str, int, int, tuple[tuple[str, str], ...], tuple[int, ...]]]:
         """(skeleton, start, end, word hits, phrase starts) for each word of a match view."""
+        return self.read(text)[0]
+
+    def read(self, text: str) -> tuple[list[tuple], list[Hit]]:
+        """The words of a match view (as :meth:`tokens`) and every hit in it (as
+        :meth:`match`), in one pass over the words."""
         lookup, cache = self.lookup, self._cache
-        out = []
-        # TOKEN_RE's words, found with the faster pattern (see TOKEN_FAST_RE).
-        for m in TOKEN_FAST_RE.finditer(text):
-            tok = m.group()
+        out: list[tuple] = []
+        candidates: list[int] = []  # words at which a hit may start
+        find = text.find
+        end = 0
+        # TOKEN_RE's words, found with the faster pattern (see TOKEN_FAST_RE). Each word's
+        # start is the next occurrence of it: between two words there are no letters or
+        # digits, and every word starts with one.
+        for tok in TOKEN_FAST_RE.findall(text):
+            start = find(tok, end)
+            end = start + len(tok)
             if "!" in tok:  # rare: split as TOKEN_RE would ("hej!då", but "n!gg3r")
-                for sub in TOKEN_RE.finditer(text, m.start(), m.end()):
-                    skel, pairs, starts = lookup(sub.group())
+                for sub in TOKEN_RE.finditer(text, start, end):
+                    skel, pairs, starts, hit = lookup(sub.group())
+                    if hit:
+                        candidates.append(len(out))
                     out.append((skel, sub.start(), sub.end(), pairs, starts))
                 continue
-            skel, pairs, starts = cache.get(tok) or lookup(tok)
-            start, end = m.span()
+            skel, pairs, starts, hit = cache.get(tok) or lookup(tok)
+            if hit:
+                candidates.append(len(out))
             out.append((skel, start, end, pairs, starts))
-        return out
+        return out, self._hits(out, candidates)
 
     def match(self, text: str, tokens: list | None = None) -> list[Hit]:
         """Every hit in a match view (``Normalized.text``), in order of position."""
         if tokens is None:
-            tokens = self.tokens(text)
+            return self.read(text)[1]
+        return self._hits(tokens, range(len(tokens)))
+
+    def _hits(self, tokens: list, candidates: Iterable[int]) -> list[Hit]:
         hits: list[Hit] = []
         n = len(tokens)
         pair_index = self._phrase_pair
         pair_first = self._pair_first
         phrases = self._phrases
         new = tuple.__new__  # Hit(...) without the named tuple's Python-level __new__
-        for i, (skel, start, end, pairs, starts) in enumerate(tokens):
+        for i in candidates:
+            skel, start, end, pairs, starts = tokens[i]
             for cls, term in pairs:
                 hits.append(new(Hit, (cls, term, start, end, i, i)))
-            candidates = (
+            phrase_ids = (
                 pair_index.get((skel, tokens[i + 1][0]))
                 if skel in pair_first and i + 1 < n
                 else None
             )
-            if candidates is None and not starts:
+            if phrase_ids is None and not starts:
                 continue
-            for idx in (*(candidates or ()), *starts):
+            for idx in (*(phrase_ids or ()), *starts):
                 pats, cls, term = phrases[idx]
                 last = i + len(pats) - 1
                 if last >= n:

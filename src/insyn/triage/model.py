@@ -165,22 +165,25 @@ class LinearModel:
             ids = [i if i is not None else word_row(s) for i, s in zip(ids, skels, strict=True)]
         if generation != self._generation:  # the table was reset midway: look up again
             ids = [word_row(s) for s in skels]
-        rows = self._word_table[ids]
+        rows = self._word_table.take(ids, axis=0)
         k = len(self.columns)
-        other_ids, n_word, n_meta = self.space.other_ids(a, rules, skels)
-        vc, vw, vm = block_values(int(rows[:, 2 * k].sum()), n_word, n_meta)
-        others: list[str] = []
+        word_ids, meta_ids, n_word, n_meta = self.space.other_ids(a, rules, skels)
+        vc, vw, _ = block_values(int(rows[:, 2 * k].sum()), n_word, n_meta)
         parts: list[np.ndarray] = []
         if len(rows):
-            parts.append(vc * rows[:, :k] + vw * rows[:, k : 2 * k])
-        if other_ids:
-            ids = [i for i, _ in other_ids]
-            vals = np.array([vw if is_word else vm for _, is_word in other_ids], dtype=np.float32)
-            parts.append(vals[:, None] * self.weights[ids])
-            names = self.space.names
-            others = [names[i] for i in ids]
+            words = rows[:, :k]
+            words *= vc
+            words += vw * rows[:, k : 2 * k]
+            parts.append(words)
+        if word_ids:
+            parts.append(self.weights.take(word_ids, axis=0) * vw)
+        if meta_ids:  # a meta input's value is 1 (vm): its weights are its contributions
+            parts.append(self.weights.take(meta_ids, axis=0))
         if not parts:
             return Scores(self.probabilities(self.bias.copy()), [], [], None)
+        names = self.space.names
+        others = [names[i] for i in word_ids]
+        others.extend(names[i] for i in meta_ids)
         contrib = parts[0] if len(parts) == 1 else np.concatenate(parts)
         return Scores(self.probabilities(contrib.sum(axis=0) + self.bias), skels, others, contrib)
 
@@ -188,18 +191,20 @@ class LinearModel:
         """The inputs that pushed ``column`` up the most for this text."""
         if scores.contrib is None:
             return []
-        col = scores.contrib[:, self.col_index[column]]
-        n = len(col)
-        m = min(n, k * 3)
-        top = np.argpartition(col, n - m)[n - m :] if m < n else np.arange(n)
-        # A word can occur several times: add its contributions up.
+        col = scores.contrib[:, self.col_index[column]].tolist()
+        # The strongest few inputs (sorting ~50 Python floats beats numpy's argpartition on
+        # so small an array); a word can occur several times: add its contributions up.
         best: dict[str, float] = {}
-        n_words = len(scores.words)
-        for j, value in zip(top.tolist(), col[top].tolist(), strict=True):
-            if value > 0:
-                name = f"W:{scores.words[j]}" if j < n_words else scores.others[j - n_words]
-                best[name] = best.get(name, 0.0) + value
-        return sorted(best.items(), key=lambda kv: -kv[1])[:k]
+        words, others = scores.words, scores.others
+        n_words = len(words)
+        for j in sorted(range(len(col)), key=col.__getitem__, reverse=True)[: k * 3]:
+            value = col[j]
+            if value <= 0:
+                break
+            name = f"W:{words[j]}" if j < n_words else others[j - n_words]
+            best[name] = best.get(name, 0.0) + value
+        # Ties (equal weights) are broken by name, so the explanation never depends on order.
+        return [(name, -neg) for neg, name in sorted((-v, n) for n, v in best.items())[:k]]
 
     def threshold(self, column: str, default: float = 0.5) -> float:
         return self.thresholds.get(column, default)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from insyn.triage.lexicon import Lexicon, default_lexicon
 from insyn.triage.model import LinearModel, Scores, load_default
@@ -212,7 +213,7 @@ class Triager:
 
     def _topic(self, a: Analysis, probs, evidence, model_evidence, thread_topics) -> str:
         if probs:
-            column = max(_TOPIC_COLUMNS, key=lambda c: probs.get(c, 0.0))
+            column = max(_TOPIC_COLUMNS, key=probs.__getitem__)
             topic = column[6:]
             if thread_topics:
                 joint = thread_joint(probs, thread_topics)
@@ -308,6 +309,7 @@ _READABLE = {
 }
 
 
+@lru_cache(maxsize=65_536)  # the same words and rules explain text after text
 def _readable(feature: str) -> str:
     """Inputs as a moderator can read them: a word, a word pair, a word list or a rule."""
     kind, _, value = feature.partition(":")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from insyn.triage.pii import Span
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(NamedTuple):
     """Why one label was set.
 
     ``field`` is the contract key ("moderation", "sensitive", "needs_answer", "topic",
@@ -17,6 +16,9 @@ class Evidence:
     lexicon terms), ``span`` (a personal-data span) or ``model`` (the linear model; ``detail``
     then lists its strongest features). ``start``/``end`` point into the original text when
     the evidence is a passage of it; ``quote`` is that passage.
+
+    Immutable; a named tuple rather than a frozen dataclass because a few are made for every
+    text triaged, and a frozen dataclass's constructor costs several times as much.
     """
 
     field: str

@@ -163,8 +163,7 @@ def analyse(text: str, kind: str = "comment", lexicon: Lexicon | None = None) ->
         text = "" if text is None else str(text)
     head = text[:MAX_ANALYSED]
     norm = normalize(head)
-    tokens = lexicon.tokens(norm.text)
-    hits = lexicon.match(norm.text, tokens)
+    tokens, hits = lexicon.read(norm.text)
     by_class: dict[str, list[Hit]] = defaultdict(list)
     for h in hits:
         by_class[h.cls].append(h)
@@ -184,8 +183,7 @@ def analyse(text: str, kind: str = "comment", lexicon: Lexicon | None = None) ->
     )
 
 
-@dataclass(frozen=True, slots=True)
-class RuleEvidence:
+class RuleEvidence(NamedTuple):
     """A rule's evidence, kept in match-view offsets until it is shown.
 
     Mapping offsets back to the original text needs the slow normalisation path, so it is
