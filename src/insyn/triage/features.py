@@ -85,8 +85,11 @@ class FeatureSpace:
         self._list_ids = {
             name[2:]: i for name, i in self.index.items() if name.startswith("L:")
         }
-        # Most words start no known bigram: a set lookup spares building the pair.
-        self._bigram_first = frozenset(first for first, _ in self.bigrams)
+        # The same bigrams as first word -> second word -> id: most words start no known
+        # bigram, and one small dictionary per first word spares building a pair key.
+        self._bigram_next: dict[str, dict[str, int]] = {}
+        for (first, second), i in self.bigrams.items():
+            self._bigram_next.setdefault(first, {})[second] = i
         self._word_cache: dict[str, tuple[int, tuple[int, ...], int]] = {}
 
     def __len__(self) -> int:
@@ -120,14 +123,13 @@ class FeatureSpace:
         """Known ids of the word block's bigrams and first word, known ids of the meta block,
         and the sizes of the word and meta blocks (unknown features count in the scaling too)."""
         word_ids: list[int] = []
-        bigram = self.bigrams.get
-        first = self._bigram_first
-        if not first.isdisjoint(skels):
-            for k in range(len(skels) - 1):
-                if skels[k] in first:
-                    i = bigram((skels[k], skels[k + 1]))
-                    if i is not None:
-                        word_ids.append(i)
+        following = self._bigram_next.get
+        for first, second in zip(skels, skels[1:], strict=False):
+            nexts = following(first)
+            if nexts is not None:
+                i = nexts.get(second)
+                if i is not None:
+                    word_ids.append(i)
         n_word = len(skels) + max(0, len(skels) - 1)
         get = self.index.get
         if skels:

@@ -65,7 +65,8 @@ class LinearModel:
         self._generation = 0
         self._lock = threading.Lock()
         # Topics are one softmax group; every other column is its own sigmoid.
-        self._groups = [[i for i, c in enumerate(self.columns) if c.startswith("topic:")]]
+        topics = [i for i, c in enumerate(self.columns) if c.startswith("topic:")]
+        self._groups = [topics] if topics else []
 
     # -- persistence ----------------------------------------------------------------------------
 
@@ -112,12 +113,11 @@ class LinearModel:
         exp = math.exp
         probs = [1.0 / (1.0 + exp(-v)) if -30.0 < v < 30.0 else _sigmoid(v) for v in values]
         for cols in self._groups:
-            if cols:
-                top = max(values[i] for i in cols)
-                z = [math.exp(values[i] - top) for i in cols]
-                total = sum(z)
-                for i, e in zip(cols, z, strict=True):
-                    probs[i] = e / total
+            top = max(values[i] for i in cols)
+            z = [exp(values[i] - top) for i in cols]
+            total = sum(z)
+            for i, e in zip(cols, z, strict=True):
+                probs[i] = e / total
         return dict(zip(self.columns, probs, strict=True))
 
     # -- fast scoring, word by word --------------------------------------------------------------
@@ -191,14 +191,13 @@ class LinearModel:
         """The inputs that pushed ``column`` up the most for this text."""
         if scores.contrib is None:
             return []
-        col = scores.contrib[:, self.col_index[column]].tolist()
-        # The strongest few inputs (sorting ~50 Python floats beats numpy's argpartition on
-        # so small an array); a word can occur several times: add its contributions up.
+        col = scores.contrib[:, self.col_index[column]]
+        top = col.argsort()[::-1][: k * 3]  # the strongest few inputs
+        # A word can occur several times: add its contributions up.
         best: dict[str, float] = {}
         words, others = scores.words, scores.others
         n_words = len(words)
-        for j in sorted(range(len(col)), key=col.__getitem__, reverse=True)[: k * 3]:
-            value = col[j]
+        for j, value in zip(top.tolist(), col[top].tolist(), strict=True):
             if value <= 0:
                 break
             name = f"W:{words[j]}" if j < n_words else others[j - n_words]

@@ -249,8 +249,8 @@ _ROLE_MAILBOXES = frozenset(
 
 
 def find_emails(text: str) -> list[Span]:
-    if "@" not in text and "(at)" not in text.lower() and "[at]" not in text.lower():
-        return []
+    if "@" not in text and "(at)" not in text and "[at]" not in text:
+        return []  # (the pattern's "(at)" is lower case too)
     out = []
     for m in _EMAIL_RE.finditer(text):
         start, end = m.start(), m.end()

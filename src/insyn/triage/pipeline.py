@@ -104,7 +104,7 @@ class Triager:
 
     @property
     def version(self) -> str:
-        return self.model.version if self.model else RULES_ONLY_VERSION
+        return self.model.version if self.model is not None else RULES_ONLY_VERSION
 
     def triage(self, text: str, kind: str = "comment", thread: str | None = None) -> TriageResult:
         """Triage one text; ``thread`` is the text of the post at the top of its thread, when

@@ -608,8 +608,8 @@ def _spam_copyright(a: Analysis, out: RuleOutput) -> None:
         if a.urls > 1:
             out.features.add("R:urls")
     skels = [t[0] for t in a.tokens]
-    grams = list(zip(skels, skels[1:], skels[2:], skels[3:], strict=False))
-    if len(grams) != len(set(grams)):
+    grams = set(zip(skels, skels[1:], skels[2:], skels[3:], strict=False))
+    if len(grams) < len(skels) - 3:
         out.features.add("R:repeated_phrase")  # copy-pasted advertising repeats itself
     if spam:
         distinct = len({h.term for h in spam})
