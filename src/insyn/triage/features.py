@@ -25,11 +25,8 @@ CHAR_NGRAMS = (3, 4, 5)
 
 def word_char_features(skel: str) -> tuple[str, ...]:
     padded = f" {skel} "
-    out = []
-    for n in CHAR_NGRAMS:
-        for i in range(len(padded) - n + 1):
-            out.append("C:" + padded[i : i + n])
-    return tuple(out)
+    size = len(padded)
+    return tuple("C:" + padded[i : i + n] for n in CHAR_NGRAMS for i in range(size - n + 1))
 
 
 def _length_bucket(n_tokens: int) -> str:
@@ -82,9 +79,7 @@ class FeatureSpace:
             for name, i in self.index.items()
             if name.startswith("B:")
         }
-        self._list_ids = {
-            name[2:]: i for name, i in self.index.items() if name.startswith("L:")
-        }
+        self._list_ids = {name[2:]: i for name, i in self.index.items() if name.startswith("L:")}
         # The same bigrams as first word -> second word -> id: most words start no known
         # bigram, and one small dictionary per first word spares building a pair key.
         self._bigram_next: dict[str, dict[str, int]] = {}
@@ -101,7 +96,7 @@ class FeatureSpace:
         if cached is None:
             grams = word_char_features(skel)
             get = self.index.get
-            ids = tuple(i for i in map(get, grams) if i is not None)
+            ids = tuple([i for i in map(get, grams) if i is not None])
             cached = (get("W:" + skel, -1), ids, len(grams))
             if len(self._word_cache) > 200_000:
                 self._word_cache.clear()

@@ -148,7 +148,7 @@ class LinearModel:
         wid, cids, n = self.space.word(skel)
         k = len(self.columns)
         entry = self._word_table[row]
-        entry[:k] = self.weights[list(cids)].sum(axis=0) if cids else 0.0
+        entry[:k] = self.weights.take(cids, axis=0).sum(axis=0) if cids else 0.0
         entry[k : 2 * k] = self.weights[wid] if wid >= 0 else 0.0
         entry[2 * k] = n
         self._word_index[skel] = row

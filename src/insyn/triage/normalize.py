@@ -230,6 +230,17 @@ def plain_view(text: str) -> View:
 _SPACED_RE = re.compile(r"(?<![^\W_])[^\W_](?:(?:[ ._\-]|  )[^\W_]){2,}(?![^\W_])")
 
 
+# Every spaced-out word holds a separator, a single letter, a separator and a letter; this
+# pattern starts with a character class, which the regex engine skips to directly, so most
+# texts are cleared without the full pattern (which then starts at most two characters before).
+_SPACED_HINT_RE = re.compile(r"[ ._\-][^\W_](?:[ ._\-]|  )[^\W_]")
+
+
+def _has_spaced(text: str) -> bool:
+    hint = _SPACED_HINT_RE.search(text)
+    return hint is not None and _SPACED_RE.search(text, max(0, hint.start() - 2)) is not None
+
+
 def _join_spaced(m: re.Match[str]) -> tuple[str, list[int]]:
     s = m.group(0)
     out: list[str] = []
@@ -277,7 +288,7 @@ def _fast_plain(text: str) -> str:
 def normalize(text: str) -> Normalized:
     text = text if isinstance(text, str) else str(text)
     cased = _fast_cased(text)
-    if _SPACED_RE.search(cased):
+    if _has_spaced(cased):
         cased = _SPACED_RE.sub(lambda m: _join_spaced(m)[0], cased)
     plain = _lower1(cased)
     return Normalized(text, plain, cased)

@@ -17,6 +17,7 @@ real date after it is an enskild firma's — the owner's personnummer, which is 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -296,11 +297,12 @@ _NOT_STREET = frozenset(
     mellanväg halvväg matsalsgången korridorgången tunnelbanan pendeltåget tåget
     """.split()
 )
-# A word (3-40 letters, ":" for "S:t") directly followed by a house number. Anchored at a
-# word start by the lookbehind, so each word is scanned once: linear in the text.
-_STREET_NUM_RE = re.compile(
-    r"(?<![\w:])(?P<word>[^\W\d_][\w:]{2,39}) (?P<num>\d{1,4})(?![\d,.:]\d)(?!\d)"
-)
+# A word (3-40 letters, ":" for "S:t") directly followed by a house number:
+# ``(?<![\w:])[^\W\d_][\w:]{2,39} \d{1,4}(?![\d,.:]\d)(?!\d)``. Found from the number
+# back: the pattern below starts with a space, which the regex engine skips to directly, and
+# only its few matches have the word before them checked (``_street_numbers``).
+_HOUSE_NUMBER_RE = re.compile(r" \d{1,4}(?![\d,.:]\d)(?!\d)")
+_MAX_STREET_WORD = 40
 _ADDRESS_TAIL_RE = re.compile(
     r"(?:(?:[A-Za-z]| [A-H])(?![\w]))?"  # 12B, 12b, 12 B (but not "12 i Sörforsen")
     r"(?:,? (?:lgh|lägenhet) \d{3,4})?"
@@ -314,12 +316,34 @@ _UNIT_AFTER_RE = re.compile(
 _CAP_WORD_RE = re.compile(r"(?:[A-ZÅÄÖ][\w:]+s? ){1,2}$")
 
 
+def _street_numbers(text: str) -> Iterator[tuple[str, int, int]]:
+    """(word, start, end) of each word of 3-40 characters directly followed by a house number;
+    the word is all of a run of word characters and ":", and starts with a letter."""
+    for m in _HOUSE_NUMBER_RE.finditer(text):
+        end_word = m.start()
+        start = end_word
+        floor = max(0, end_word - _MAX_STREET_WORD - 1)
+        while start > floor and _is_word_char(text[start - 1]):
+            start -= 1
+        if start > 0 and _is_word_char(text[start - 1]):
+            continue  # a run longer than any street name
+        if end_word - start < 3 or end_word - start > _MAX_STREET_WORD:
+            continue
+        first = text[start]
+        if first == ":" or first == "_" or first.isdecimal():
+            continue
+        yield text[start:end_word], start, m.end()
+
+
+def _is_word_char(ch: str) -> bool:
+    """The regex engine's ``[\\w:]``."""
+    return ch.isalnum() or ch == "_" or ch == ":"
+
+
 def find_addresses(text: str) -> list[Span]:
     out: list[Span] = []
-    for m in _STREET_NUM_RE.finditer(text):
-        word = m.group("word")
+    for word, start, end in _street_numbers(text):
         low = word.lower()
-        start = m.start()
         if low in _NOT_STREET or not low.endswith(_STREET_SUFFIXES):
             continue
         if low in _STANDALONE:
@@ -334,15 +358,14 @@ def find_addresses(text: str) -> list[Span]:
                 continue
             if low.endswith(_WEAK_SUFFIXES) and not word[0].isupper():
                 continue
-        if _UNIT_AFTER_RE.match(text, m.end()):
+        if _UNIT_AFTER_RE.match(text, end):
             continue
         # "Stora Nygatan", "Norra Kungsvägen": the adjective belongs to the name.
         before = text[max(0, start - 8) : start].split(" ")
         if len(before) >= 2 and before[-1] == "" and before[-2].lower() in _STREET_PREFIX_WORDS:
             start -= len(before[-2]) + 1
-        tail = _ADDRESS_TAIL_RE.match(text, m.end())
-        end = tail.end() if tail else m.end()
-        out.append(Span(start, end, "adress"))
+        tail = _ADDRESS_TAIL_RE.match(text, end)
+        out.append(Span(start, tail.end() if tail else end, "adress"))
     return out
 
 
