@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from insyn.triage.lexicon import Lexicon, default_lexicon, parse_lexicon_text
@@ -106,3 +106,50 @@ def test_shipped_lexicon_loads_and_matches_obfuscation():
 def test_fast_tokeniser_gives_the_tokens_of_token_re(text):
     expected = [m.span() for m in TOKEN_RE.finditer(text)]
     assert [(t[1], t[2]) for t in default_lexicon().tokens(text)] == expected
+
+
+# Patterns rewritten for speed must find exactly what their readable definitions find.
+_SEPARATED = st.lists(st.sampled_from([*"ab å.-_cÄ", "  ", "h o r a"]), max_size=20).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_SEPARATED | st.text(max_size=40))
+@example("a  b c")  # a double space first: the full pattern starts two characters back
+def test_spaced_hint_finds_every_spaced_out_word(text):
+    from insyn.triage.normalize import _SPACED_RE, _has_spaced
+
+    assert _has_spaced(text) == (_SPACED_RE.search(text) is not None)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab .!?\n;:\t\r\u00a0")), max_size=40)
+       | st.text(max_size=40))  # fmt: skip
+def test_sentence_ends_as_the_readable_pattern(text):
+    import re
+
+    from insyn.triage.rules import _SENTENCE_END_RE
+
+    readable = re.compile(r"[.!?\n;:]+(?:\s|$)|\n")
+    assert [m.span() for m in _SENTENCE_END_RE.finditer(text)] == [
+        m.span() for m in readable.finditer(text)
+    ]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["Storgatan", "gatan", " ", "12", "1234", "12345", ":", "_", "S:t", "x" * 39,
+                         "ab", "5,5", "٣", "²", "Å", ".", "-", "väg"]),
+        max_size=14,
+    ).map("".join)
+    | st.text(max_size=60)
+)  # fmt: skip
+def test_house_numbers_found_from_the_number_back_as_by_the_street_pattern(text):
+    import re
+
+    from insyn.triage.pii import _street_numbers
+
+    street = re.compile(r"(?<![\w:])(?P<word>[^\W\d_][\w:]{2,39}) \d{1,4}(?![\d,.:]\d)(?!\d)")
+    assert list(_street_numbers(text)) == [
+        (m.group("word"), m.start(), m.end()) for m in street.finditer(text)
+    ]
