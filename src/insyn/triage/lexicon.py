@@ -156,6 +156,7 @@ class Lexicon:
         self._phrase_first_affix: list[tuple[_Pattern, int]] = []
         self._all: list[tuple[_Pattern, str, str]] = []
         self._cache: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[int, ...], bool]] = {}
+        self._chunks: dict[str, tuple[tuple, ...]] = {}
         for cls, terms in entries.items():
             for term in dict.fromkeys(terms):
                 self._add(cls, term)
@@ -247,30 +248,45 @@ class Lexicon:
 
     def read(self, text: str) -> tuple[list[tuple], list[Hit]]:
         """The words of a match view (as :meth:`tokens`) and every hit in it (as
-        :meth:`match`), in one pass over the words."""
-        lookup, cache = self.lookup, self._cache
+        :meth:`match`), in one pass.
+
+        The text is read by whitespace-separated chunks ("Storgatan", "5?", "tack!!"): a word
+        never holds whitespace, so a chunk's words depend on the chunk alone and are memoised
+        per chunk. A chunk's place is the next occurrence of it: only whitespace lies between.
+        """
         out: list[tuple] = []
         candidates: list[int] = []  # words at which a hit may start
+        chunks = self._chunks
         find = text.find
-        end = 0
-        # TOKEN_RE's words, found with the faster pattern (see TOKEN_FAST_RE). Each word's
-        # start is the next occurrence of it: between two words there are no letters or
-        # digits, and every word starts with one.
-        for tok in TOKEN_FAST_RE.findall(text):
-            start = find(tok, end)
-            end = start + len(tok)
-            if "!" in tok:  # rare: split as TOKEN_RE would ("hej!då", but "n!gg3r")
-                for sub in TOKEN_RE.finditer(text, start, end):
-                    skel, pairs, starts, hit = lookup(sub.group())
-                    if hit:
-                        candidates.append(len(out))
-                    out.append((skel, sub.start(), sub.end(), pairs, starts))
-                continue
-            skel, pairs, starts, hit = cache.get(tok) or lookup(tok)
-            if hit:
-                candidates.append(len(out))
-            out.append((skel, start, end, pairs, starts))
+        pos = 0
+        for chunk in text.split():
+            pos = find(chunk, pos)
+            words = chunks.get(chunk)
+            if words is None:
+                words = self._chunk_words(chunk)
+            for start, end, skel, pairs, starts, hit in words:
+                if hit:
+                    candidates.append(len(out))
+                out.append((skel, pos + start, pos + end, pairs, starts))
+            pos += len(chunk)
         return out, self._hits(out, candidates)
+
+    def _chunk_words(self, chunk: str) -> tuple[tuple, ...]:
+        """(start, end, skeleton, hits, phrase starts, may start a hit) of a chunk's words."""
+        words: list[tuple] = []
+        lookup = self.lookup
+        # TOKEN_RE's words, found with the faster pattern (see TOKEN_FAST_RE).
+        for m in TOKEN_FAST_RE.finditer(chunk):
+            if "!" in m.group():  # rare: split as TOKEN_RE would ("hej!då", but "n!gg3r")
+                for sub in TOKEN_RE.finditer(chunk, m.start(), m.end()):
+                    words.append((sub.start(), sub.end(), *lookup(sub.group())))
+            else:
+                words.append((m.start(), m.end(), *lookup(m.group())))
+        result = tuple(words)
+        if len(self._chunks) > 200_000:  # as the word cache: a reset is rare and cheap
+            self._chunks.clear()
+        self._chunks[chunk] = result
+        return result
 
     def match(self, text: str, tokens: list | None = None) -> list[Hit]:
         """Every hit in a match view (``Normalized.text``), in order of position."""
