@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -115,6 +117,7 @@ _SEPARATED = st.lists(st.sampled_from([*"ab å.-_cÄ", "  ", "h o r a"]), max_si
 @settings(max_examples=500, deadline=None)
 @given(_SEPARATED | st.text(max_size=40))
 @example("a  b c")  # a double space first: the full pattern starts two characters back
+@example("xy i j k")  # "y i j" looks like one but is not; "i j k" overlaps it
 def test_spaced_hint_finds_every_spaced_out_word(text):
     from insyn.triage.normalize import _SPACED_RE, _has_spaced
 
@@ -153,3 +156,33 @@ def test_house_numbers_found_from_the_number_back_as_by_the_street_pattern(text)
     assert list(_street_numbers(text)) == [
         (m.group("word"), m.start(), m.end()) for m in street.finditer(text)
     ]
+
+
+_NAMED_CHILD = re.compile(  # the readable definition: one pattern, two alternatives
+    r"\b[A-ZÅÄÖ][a-zåäöéü]+(?: [A-ZÅÄÖ][a-zåäöéü]+)?"
+    r"(?: \((?:[1-9]|1[0-7])(?: år| mån)?\)|,? (?:är )?(?:[1-9]|1[0-7]) (?:år|månader)\b"
+    r"|,? (?:i|går i|från) (?:klass |årskurs |åk )?\d[A-Fa-f]\b)"
+    r"|\b(?:[Mm]in|[Vv]år|[Mm]itt|[Vv]årt) (?:son|dotter|barn|pojke|flicka|tjej|kille|lilla|bonusson|"
+    r"bonusdotter|barnbarn|systerson|brorson|systerdotter|brordotter|lillebror|lillasyster)(?:,)? "
+    r"[A-ZÅÄÖ][a-zåäöéü]+"
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["Ella", "Noah Lindqvist", " (6)", " (6 år)", ", 11 år", " 7 år", " i 7C",
+                         " går i klass 3b", "min dotter ", "Vårt barn ", "Mitt barnbarn, ", "vår son ",
+                         "Alva", "x", "Kommunen", " ", ".", "3", "xElla"]),
+        max_size=8,
+    ).map("".join)
+    | st.text(max_size=40)
+)  # fmt: skip
+@example("vår son Melvin och Ella (6)")
+@example("Ella (6) och min dotter Alva")
+def test_named_child_as_the_readable_pattern(text):
+    from insyn.triage.rules import _named_child, analyse
+
+    a = analyse(text)
+    found, expected = _named_child(a), _NAMED_CHILD.search(a.norm.cased)
+    assert (found and found.span()) == (expected and expected.span())

@@ -230,15 +230,22 @@ def plain_view(text: str) -> View:
 _SPACED_RE = re.compile(r"(?<![^\W_])[^\W_](?:(?:[ ._\-]|  )[^\W_]){2,}(?![^\W_])")
 
 
-# Every spaced-out word holds a separator, a single letter, a separator and a letter; this
-# pattern starts with a character class, which the regex engine skips to directly, so most
-# texts are cleared without the full pattern (which then starts at most two characters before).
-_SPACED_HINT_RE = re.compile(r"[ ._\-][^\W_](?:[ ._\-]|  )[^\W_]")
+# Every spaced-out word ("h o r a", "j.ä.v.l.a") has, right after its first letter, a
+# separator followed by a single letter, a separator and a letter. This pattern finds each such
+# separator (consuming only the separator, so none is skipped) and starts with a character
+# class, which the regex engine skips to directly; the full pattern is then tried only where a
+# spaced-out word would start: one or two characters before (the first separator may be two
+# spaces).
+_SPACED_HINT_RE = re.compile(r"[ ._\-](?=[^\W_](?:[ ._\-]|  )[^\W_])")
 
 
 def _has_spaced(text: str) -> bool:
-    hint = _SPACED_HINT_RE.search(text)
-    return hint is not None and _SPACED_RE.search(text, max(0, hint.start() - 2)) is not None
+    match = _SPACED_RE.match
+    for hint in _SPACED_HINT_RE.finditer(text):
+        at = hint.start()
+        if (at >= 1 and match(text, at - 1)) or (at >= 2 and match(text, at - 2)):
+            return True
+    return False
 
 
 def _join_spaced(m: re.Match[str]) -> tuple[str, list[int]]:

@@ -79,13 +79,37 @@ _QUOTES = "\"'«»”“`´"
 # A child made identifiable: a first name with an age or a school class ("Ella (6)",
 # "Noah Lindqvist i 7C", "Elsa Lundqvist, 11 år"), or a relation word and a name
 # ("min dotter Alva", "vår son Melvin").
-_NAMED_CHILD_RE = re.compile(
-    r"\b[A-ZÅÄÖ][a-zåäöéü]+(?: [A-ZÅÄÖ][a-zåäöéü]+)?"
+_NAMED_CHILD_AGED_RE = re.compile(
+    # "[A-ZÅÄÖ](?<!\w[A-ZÅÄÖ])" is "\b[A-ZÅÄÖ]" written to start with a character class,
+    # which the regex engine skips to directly.
+    r"[A-ZÅÄÖ](?<!\w[A-ZÅÄÖ])[a-zåäöéü]+(?: [A-ZÅÄÖ][a-zåäöéü]+)?"
     r"(?: \((?:[1-9]|1[0-7])(?: år| mån)?\)|,? (?:är )?(?:[1-9]|1[0-7]) (?:år|månader)\b"
     r"|,? (?:i|går i|från) (?:klass |årskurs |åk )?\d[A-Fa-f]\b)"
-    r"|\b(?:[Mm]in|[Vv]år|[Mm]itt|[Vv]årt) (?:son|dotter|barn|pojke|flicka|tjej|kille|lilla|bonusson|bonusdotter|"
+)
+_NAMED_CHILD_RELATION_RE = re.compile(
+    r"\b(?:[Mm]in|[Vv]år|[Mm]itt|[Vv]årt) (?:son|dotter|barn|pojke|flicka|tjej|kille|lilla|bonusson|bonusdotter|"
     r"barnbarn|systerson|brorson|systerdotter|brordotter|lillebror|lillasyster)(?:,)? [A-ZÅÄÖ][a-zåäöéü]+"
 )
+
+
+def _named_child(a: Analysis) -> re.Match[str] | None:
+    """The first named child in the text (as one search for either pattern would find it).
+
+    An age or a class needs a digit, and a relation word is "min", "vår" or "mitt": a text
+    without them is spared that pattern's search.
+    """
+    text, cased = a.norm.text, a.norm.cased
+    aged = _NAMED_CHILD_AGED_RE.search(cased) if _DIGIT_RE.search(text) else None
+    related = (
+        _NAMED_CHILD_RELATION_RE.search(cased)
+        if "min " in text or "vår" in text or "mitt " in text
+        else None
+    )
+    if aged is None or (related is not None and related.start() < aged.start()):
+        return related
+    return aged
+
+
 # Matters about a child that make it sensitive even without a name.
 _CHILD_SERIOUS = frozenset(("social_case",))
 
@@ -659,7 +683,7 @@ def _sensitive(a: Analysis, out: RuleOutput) -> None:
     # The pattern needs an age or class (digits) or a relation word ("min dotter Alva"): a
     # text with neither is spared the search.
     maybe_named = a.has("child") or a.has("child_own") or _DIGIT_RE.search(a.norm.text)
-    named = _NAMED_CHILD_RE.search(a.norm.cased) if maybe_named else None
+    named = _named_child(a) if maybe_named else None
     if named and (a.has("child") or a.has("child_problem") or _AGE_RE.search(named.group())):
         out.features.add("R:child_identifiable")
         out.strong[("sensitive", "barn")].append(
