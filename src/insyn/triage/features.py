@@ -43,7 +43,7 @@ def feature_blocks(a: Analysis, rules: RuleOutput) -> tuple[list[str], list[str]
     """(char, word, meta) feature names of one analysed text."""
     chars: list[str] = []
     words: list[str] = []
-    skels = [t[0] for t in a.tokens]
+    skels = a.skels
     for skel in skels:
         chars.extend(word_char_features(skel))
         words.append("W:" + skel)
@@ -155,7 +155,7 @@ class FeatureSpace:
         char_ids: list[int] = []
         word_ids: list[int] = []
         n_char = n_word = 0
-        skels = [t[0] for t in a.tokens]
+        skels = a.skels
         for skel in skels:
             wid, cids, n = self.word(skel)
             char_ids.extend(cids)

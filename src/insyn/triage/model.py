@@ -156,7 +156,7 @@ class LinearModel:
 
     def score_analysis(self, a: Analysis, rules: RuleOutput) -> Scores:
         """Score one analysed text; equal to ``raw_scores(*space.vector(a, rules))``."""
-        skels = [t[0] for t in a.tokens]
+        skels = a.skels
         index, word_row = self._word_index, self._word_row
         generation = self._generation
         get = index.get
