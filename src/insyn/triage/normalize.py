@@ -295,10 +295,16 @@ def _fast_plain(text: str) -> str:
 def normalize(text: str) -> Normalized:
     text = text if isinstance(text, str) else str(text)
     cased = _fast_cased(text)
+    same_places = cased is text  # nothing removed or folded
     if _has_spaced(cased):
         cased = _SPACED_RE.sub(lambda m: _join_spaced(m)[0], cased)
+        same_places = False
     plain = _lower1(cased)
-    return Normalized(text, plain, cased)
+    normalized = Normalized(text, plain, cased)
+    if same_places and len(plain) == len(text):
+        # Character for character the original: the offset map is the identity.
+        normalized._view = View(plain, None)
+    return normalized
 
 
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",

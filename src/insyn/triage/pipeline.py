@@ -79,10 +79,9 @@ _TOPIC_COLUMNS = [f"topic:{t}" for t in TOPICS]
 _AUTHORITY_COLUMNS = [
     (auth, f"wrong_authority:{auth}", f"R:{cls}_terms") for cls, auth in AUTH_BY_CLASS.items()
 ]
-_COLUMN = {
-    **{("moderation", m): f"moderation:{m}" for m in MODERATION},
-    **{("sensitive", c): f"sensitive:{c}" for c in CONTENT_SENSITIVE},
-}
+# (label, its key in the rules' output, its model column) of the yes/no labels.
+_MODERATION_KEYS = [(m, ("moderation", m), f"moderation:{m}") for m in MODERATION]
+_SENSITIVE_KEYS = [(c, ("sensitive", c), f"sensitive:{c}") for c in CONTENT_SENSITIVE]
 
 
 @dataclass(slots=True)
@@ -157,26 +156,27 @@ class Triager:
 
         thresholds = model.thresholds if model else {}
 
-        def binary(fld: str, label: str) -> bool:
-            key = (fld, label)
-            column = _COLUMN[key]
-            if key in rules.strong and key not in rules.doubt:
-                evidence.extend(e.resolve(a) for e in rules.strong[key])
+        strong, doubt = rules.strong, rules.doubt
+
+        def binary(fld: str, label: str, key: tuple[str, str], column: str) -> bool:
+            if key in strong and key not in doubt:
+                evidence.extend(e.resolve(a) for e in strong[key])
                 return True
-            if column not in probs:
+            p = probs.get(column)
+            if p is None:
                 return False
             bar = thresholds.get(column, 0.5)
-            if key in rules.doubt:
+            if key in doubt:
                 bar = max(bar, DOUBT_THRESHOLD)
             elif label in UNSUPPORTED_THRESHOLD and not _supported(a, label):
                 bar = max(bar, UNSUPPORTED_THRESHOLD[label])
-            if probs[column] >= bar:
+            if p >= bar:
                 evidence.extend(e.resolve(a) for e in rules.weak.get(key, ()))
                 evidence.append(model_evidence(fld, label, column))
                 return True
             return False
 
-        moderation = [m for m in MODERATION if binary("moderation", m)]
+        moderation = [m for m, key, column in _MODERATION_KEYS if binary("moderation", m, key, column)]
 
         sensitive_set: set[str] = set()
         for span in a.spans:
@@ -186,8 +186,8 @@ class Triager:
                 Evidence("sensitive", label, "span", span.kind, span.start, span.end,
                          a.text[span.start : span.end] if span.end <= len(a.text) else None)
             )  # fmt: skip
-        for label in CONTENT_SENSITIVE:
-            if binary("sensitive", label):
+        for label, key, column in _SENSITIVE_KEYS:
+            if binary("sensitive", label, key, column):
                 sensitive_set.add(label)
         sensitive = [s for s in SENSITIVE if s in sensitive_set]
 
