@@ -663,28 +663,36 @@ def _spam_copyright(a: Analysis, out: RuleOutput) -> None:
 # --- sensitive, authority, dialogue cues --------------------------------------------------------
 
 
-def _sensitive(a: Analysis, out: RuleOutput) -> None:
-    anchor_sents: set[int] = set()
-    if a.has("health") or a.has("social_case") or a.has("economy"):
-        anchors = {h.first for h in a.by_class.get("person_anchor", ())}
-        anchors.update(_names(a))
-        anchor_sents = {a.sentence(i) for i in anchors}
-    # Illness words used as abuse ("en cancer i samhället", "blind och dum") are not health
-    # information about anyone.
-    abusive = any(a.has(c) for c in ("group", "slur", "slur_weak", "insult", "dehumanize"))
+# Word list, label, and the rules for it about a person or in general.
+_SENSITIVE_RULES = [
+    (cls, label, f"{cls}_about_person", f"R:{cls}_general")
     for cls, label in (
         ("health", "halsa"),
         ("social_case", "socialtjanst_arende"),
         ("economy", "ekonomi"),
-    ):
-        for h in a.by_class.get(cls, ()):
-            if a.sentence(h.first) in anchor_sents:
-                strong = cls == "health" and not abusive
-                out.fire(a, "sensitive", label, f"{cls}_about_person", h, strong=strong)
-                break
-        else:
-            if cls in a.by_class:
-                out.features.add(f"R:{cls}_general")
+    )
+]
+_ABUSIVE = frozenset(("group", "slur", "slur_weak", "insult", "dehumanize"))
+
+
+def _sensitive(a: Analysis, out: RuleOutput) -> None:
+    by_class = a.by_class
+    if "health" in by_class or "social_case" in by_class or "economy" in by_class:
+        anchors = {h.first for h in by_class.get("person_anchor", ())}
+        anchors.update(_names(a))
+        anchor_sents = {a.sentence(i) for i in anchors}
+        # Illness words used as abuse ("en cancer i samhället", "blind och dum") are not
+        # health information about anyone.
+        abusive = not _ABUSIVE.isdisjoint(by_class)
+        for cls, label, rule, general in _SENSITIVE_RULES:
+            for h in by_class.get(cls, ()):
+                if a.sentence(h.first) in anchor_sents:
+                    strong = cls == "health" and not abusive
+                    out.fire(a, "sensitive", label, rule, h, strong=strong)
+                    break
+            else:
+                if cls in by_class:
+                    out.features.add(general)
     # The pattern needs an age or class (digits) or a relation word ("min dotter Alva"): a
     # text with neither is spared the search.
     maybe_named = a.has("child") or a.has("child_own") or _DIGIT_RE.search(a.norm.text)
@@ -770,18 +778,24 @@ def _dialogue(a: Analysis, out: RuleOutput) -> None:
         f.add("R:question_mark")
         if text.rstrip().endswith("?"):
             f.add("R:ends_with_question")
-    for cls in ("question_word", "question_modal"):
-        for h in a.by_class.get(cls, ()):
-            if a.tokens[h.first][1] in a.sentence_starts or h.first == 0:
-                f.add(f"R:{cls}_opens_sentence")
+    by_class = a.by_class
+    for cls, rule in _OPENING_RULES:
+        for h in by_class.get(cls, ()):
+            if h.first == 0 or a.tokens[h.first][1] in a.sentence_starts:
+                f.add(rule)
                 break
-    if a.tokens and a.norm.text.lstrip().startswith("@"):
+    if a.tokens and text.lstrip().startswith("@"):
         f.add("R:mention_first")
-    for cls in ("request", "felanmalan", "praise", "rhetorical", "resident_reply"):
-        if cls in a.by_class:
-            f.add(f"R:{cls}")
+    f.update([rule for cls, rule in _CUE_RULES if cls in by_class])
     if a.emojis and len(a.tokens) == 0:
         f.add("R:only_emoji")
+
+
+_OPENING_RULES = [(cls, f"R:{cls}_opens_sentence") for cls in ("question_word", "question_modal")]
+_CUE_RULES = [
+    (cls, f"R:{cls}")
+    for cls in ("request", "felanmalan", "praise", "rhetorical", "resident_reply")
+]
 
 
 def apply_rules(a: Analysis, lexicon: Lexicon | None = None) -> RuleOutput:
