@@ -66,7 +66,11 @@ class LinearModel:
         self._lock = threading.Lock()
         # Topics are one softmax group; every other column is its own sigmoid.
         topics = [i for i, c in enumerate(self.columns) if c.startswith("topic:")]
-        self._groups = [topics] if topics else []
+        # (columns, how to take them from an array: a slice when they are consecutive)
+        self._groups: list[tuple[list[int], slice | list[int]]] = []
+        if topics:
+            consecutive = topics == list(range(topics[0], topics[-1] + 1))
+            self._groups.append((topics, slice(topics[0], topics[-1] + 1) if consecutive else topics))
 
     # -- persistence ----------------------------------------------------------------------------
 
@@ -108,13 +112,14 @@ class LinearModel:
         return vals @ self.weights[ids] + self.bias
 
     def probabilities(self, raw: np.ndarray) -> dict[str, float]:
-        # Plain Python over ~35 columns: cheaper than a chain of small numpy operations.
-        values = raw.tolist()
-        exp = math.exp
-        probs = [1.0 / (1.0 + exp(-v)) if -30.0 < v < 30.0 else _sigmoid(v) for v in values]
-        for cols in self._groups:
-            top = max(values[i] for i in cols)
-            z = [exp(values[i] - top) for i in cols]
+        # The sigmoids in numpy (in float64; a score below -700 would overflow exp), the one
+        # softmax group of ~12 values in plain Python: cheaper than numpy's reductions.
+        x = np.maximum(raw, -700.0, dtype=np.float64)
+        probs = (1.0 / (1.0 + np.exp(-x))).tolist()
+        for cols, where in self._groups:
+            values = x[where].tolist()
+            top = max(values)
+            z = [math.exp(v - top) for v in values]
             total = sum(z)
             for i, e in zip(cols, z, strict=True):
                 probs[i] = e / total
@@ -207,14 +212,6 @@ class LinearModel:
 
     def threshold(self, column: str, default: float = 0.5) -> float:
         return self.thresholds.get(column, default)
-
-
-def _sigmoid(x: float) -> float:
-    if x < -30.0:
-        x = -30.0
-    elif x > 30.0:
-        x = 30.0
-    return 1.0 / (1.0 + math.exp(-x))
 
 
 def quantise(weights: np.ndarray) -> dict[str, Any]:
