@@ -4,6 +4,8 @@ import json
 import re
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from insyn.triage import MODEL_VERSION, triage
 from insyn.triage.model import LinearModel, load_default, quantise
@@ -104,3 +106,21 @@ def test_evaluate_reports_threads_alone_and_with_the_post():
     for row in rows:
         alone, joined = (float(x) for x in row.strip("| ").split(" | ")[-2:])
         assert 0.0 < alone < joined <= 1.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("abcåäöhjr0*ei")), max_size=30) | st.text(max_size=80))
+def test_a_words_known_ngrams_as_named_features(word):
+    """FeatureSpace.word looks n-grams up without their "C:" names: the same ids, in order."""
+    from insyn.triage import default_triager
+    from insyn.triage.features import word_char_features
+
+    space = default_triager().model.space
+    grams = word_char_features(word)
+    expected = (
+        space.index.get("W:" + word, -1),
+        tuple(i for i in map(space.index.get, grams) if i is not None),
+        len(grams),
+    )
+    space._word_cache.pop(word, None)
+    assert space.word(word) == expected

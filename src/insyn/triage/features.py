@@ -15,6 +15,8 @@ Per-word features are memoised by skeleton, so a comment costs one dictionary lo
 from __future__ import annotations
 
 import math
+from functools import lru_cache, partial
+from operator import is_not
 
 import numpy as np
 
@@ -27,6 +29,22 @@ def word_char_features(skel: str) -> tuple[str, ...]:
     padded = f" {skel} "
     size = len(padded)
     return tuple("C:" + padded[i : i + n] for n in CHAR_NGRAMS for i in range(size - n + 1))
+
+
+_is_known = partial(is_not, None)
+
+
+def _make_gram_slices(size: int) -> tuple[slice, ...]:
+    """The slices of a padded word of ``size`` characters that make its char n-grams."""
+    return tuple(slice(i, i + n) for n in CHAR_NGRAMS for i in range(size - n + 1))
+
+
+_MAX_CACHED_SIZE = 64  # words are short; a 20,000-letter "word" is not kept
+_cached_gram_slices = lru_cache(maxsize=_MAX_CACHED_SIZE)(_make_gram_slices)
+
+
+def _gram_slices(size: int) -> tuple[slice, ...]:
+    return _cached_gram_slices(size) if size <= _MAX_CACHED_SIZE else _make_gram_slices(size)
 
 
 def _length_bucket(n_tokens: int) -> str:
@@ -86,6 +104,9 @@ class FeatureSpace:
         for (first, second), i in self.bigrams.items():
             self._bigram_next.setdefault(first, {})[second] = i
         self._word_cache: dict[str, tuple[int, tuple[int, ...], int]] = {}
+        # Character n-grams by the n-gram itself (without "C:"): a new word's n-grams are then
+        # looked up without building a name for each.
+        self._char_index = {name[2:]: i for name, i in self.index.items() if name.startswith("C:")}
 
     def __len__(self) -> int:
         return len(self.names)
@@ -94,10 +115,13 @@ class FeatureSpace:
         """(word feature id or -1, known char n-gram ids, number of char n-grams)."""
         cached = self._word_cache.get(skel)
         if cached is None:
-            grams = word_char_features(skel)
-            get = self.index.get
-            ids = tuple([i for i in map(get, grams) if i is not None])
-            cached = (get("W:" + skel, -1), ids, len(grams))
+            # word_char_features(skel) without the "C:" names, in C-level loops: the n-grams
+            # are the padded word's slices, in the same order.
+            padded = f" {skel} "
+            slices = _gram_slices(len(padded))
+            grams = map(padded.__getitem__, slices)
+            ids = tuple(filter(_is_known, map(self._char_index.get, grams)))
+            cached = (self.index.get("W:" + skel, -1), ids, len(slices))
             if len(self._word_cache) > 200_000:
                 self._word_cache.clear()
             self._word_cache[skel] = cached
