@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections.abc import Callable
 
 from insyn.triage import default_triager
 from insyn.triage.dataset import load_examples
@@ -43,31 +44,32 @@ PLACES = ["Norrby", "Bredsjö", "Myrviken", "Tallby", "Granlunda", "Sörforsen"]
 NAMES = ["Anna", "Lars", "Eriksson", "Karin", "Mats", "Lena"]
 
 
-def synthetic_comments(n: int, length: int = 200, seed: int = 1) -> list[str]:
+def _joined(n: int, length: int, seed: int, piece: Callable[[random.Random], str]) -> list[str]:
+    """``n`` comments of pieces joined by spaces and cut to ``length`` characters."""
     rng = random.Random(seed)
     out = []
     for _ in range(n):
         text = ""
         while len(text) < length:
-            text += rng.choice(SENTENCES).format(
-                street=rng.choice(STREETS), num=rng.randrange(1, 80), place=rng.choice(PLACES),
-                name=rng.choice(NAMES), d3=rng.randrange(100, 999), d2=rng.randrange(10, 99),
-            ) + " "  # fmt: skip
+            text += piece(rng) + " "
         out.append(text[:length])
     return out
+
+
+def synthetic_comments(n: int, length: int = 200, seed: int = 1) -> list[str]:
+    def sentence(rng: random.Random) -> str:
+        return rng.choice(SENTENCES).format(
+            street=rng.choice(STREETS), num=rng.randrange(1, 80), place=rng.choice(PLACES),
+            name=rng.choice(NAMES), d3=rng.randrange(100, 999), d2=rng.randrange(10, 99),
+        )  # fmt: skip
+
+    return _joined(n, length, seed, sentence)
 
 
 def written_comments(n: int, length: int = 200, seed: int = 1) -> list[str]:
     """The written examples' texts, joined in random order and cut to ``length``."""
     texts = [example.text for example in load_examples()]
-    rng = random.Random(seed)
-    out = []
-    for _ in range(n):
-        text = ""
-        while len(text) < length:
-            text += rng.choice(texts) + " "
-        out.append(text[:length])
-    return out
+    return _joined(n, length, seed, lambda rng: rng.choice(texts))
 
 
 CORPORA = {"synthetic": synthetic_comments, "written": written_comments}

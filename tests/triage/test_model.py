@@ -116,7 +116,9 @@ def test_a_words_known_ngrams_as_named_features(word):
     from insyn.triage.features import word_char_features
 
     space = default_triager().model.space
-    grams = word_char_features(word)
+    padded = f" {word} "  # the definition: 3-, 4- and 5-grams of the word between spaces
+    grams = tuple("C:" + padded[i : i + n] for n in (3, 4, 5) for i in range(len(padded) - n + 1))
+    assert word_char_features(word) == grams
     expected = (
         space.index.get("W:" + word, -1),
         tuple(i for i in map(space.index.get, grams) if i is not None),

@@ -25,15 +25,6 @@ from insyn.triage.rules import Analysis, RuleOutput
 CHAR_NGRAMS = (3, 4, 5)
 
 
-def word_char_features(skel: str) -> tuple[str, ...]:
-    padded = f" {skel} "
-    size = len(padded)
-    return tuple("C:" + padded[i : i + n] for n in CHAR_NGRAMS for i in range(size - n + 1))
-
-
-_is_known = partial(is_not, None)
-
-
 def _make_gram_slices(size: int) -> tuple[slice, ...]:
     """The slices of a padded word of ``size`` characters that make its char n-grams."""
     return tuple(slice(i, i + n) for n in CHAR_NGRAMS for i in range(size - n + 1))
@@ -45,6 +36,14 @@ _cached_gram_slices = lru_cache(maxsize=_MAX_CACHED_SIZE)(_make_gram_slices)
 
 def _gram_slices(size: int) -> tuple[slice, ...]:
     return _cached_gram_slices(size) if size <= _MAX_CACHED_SIZE else _make_gram_slices(size)
+
+
+def word_char_features(skel: str) -> tuple[str, ...]:
+    padded = f" {skel} "
+    return tuple("C:" + padded[s] for s in _gram_slices(len(padded)))
+
+
+_is_known = partial(is_not, None)
 
 
 def _length_bucket(n_tokens: int) -> str:
@@ -115,8 +114,7 @@ class FeatureSpace:
         """(word feature id or -1, known char n-gram ids, number of char n-grams)."""
         cached = self._word_cache.get(skel)
         if cached is None:
-            # word_char_features(skel) without the "C:" names, in C-level loops: the n-grams
-            # are the padded word's slices, in the same order.
+            # word_char_features(skel) without the "C:" names, in C-level loops.
             padded = f" {skel} "
             slices = _gram_slices(len(padded))
             grams = map(padded.__getitem__, slices)

@@ -295,14 +295,13 @@ def _fast_plain(text: str) -> str:
 def normalize(text: str) -> Normalized:
     text = text if isinstance(text, str) else str(text)
     cased = _fast_cased(text)
-    same_places = cased is text  # nothing removed or folded
     if _has_spaced(cased):
         cased = _SPACED_RE.sub(lambda m: _join_spaced(m)[0], cased)
-        same_places = False
     plain = _lower1(cased)
     normalized = Normalized(text, plain, cased)
-    if same_places and len(plain) == len(text):
-        # Character for character the original: the offset map is the identity.
+    if cased is text:
+        # Nothing removed, folded or joined (each step returns a new string when it changes
+        # something): character for character the original, so the offset map is the identity.
         normalized._view = View(plain, None)
     return normalized
 

@@ -298,11 +298,11 @@ _NOT_STREET = frozenset(
     """.split()
 )
 # A word (3-40 letters, ":" for "S:t") directly followed by a house number:
-# ``(?<![\w:])[^\W\d_][\w:]{2,39} \d{1,4}(?![\d,.:]\d)(?!\d)``. Found from the number
-# back: the pattern below starts with a space, which the regex engine skips to directly, and
-# only its few matches have the word before them checked (``_street_numbers``).
+# ``(?<![\w:])[^\W\d_][\w:]{2,39} \d{1,4}(?![\d,.:]\d)(?!\d)``, found from the number back:
+# the number's pattern starts with a space, which the regex engine skips to directly, and only
+# its few matches have the word before them looked for (``_street_numbers``).
 _HOUSE_NUMBER_RE = re.compile(r" \d{1,4}(?![\d,.:]\d)(?!\d)")
-_MAX_STREET_WORD = 40
+_STREET_WORD_RE = re.compile(r"(?<![\w:])[^\W\d_][\w:]{2,39}\Z")
 _ADDRESS_TAIL_RE = re.compile(
     r"(?:(?:[A-Za-z]| [A-H])(?![\w]))?"  # 12B, 12b, 12 B (but not "12 i Sörforsen")
     r"(?:,? (?:lgh|lägenhet) \d{3,4})?"
@@ -320,24 +320,11 @@ def _street_numbers(text: str) -> Iterator[tuple[str, int, int]]:
     """(word, start, end) of each word of 3-40 characters directly followed by a house number;
     the word is all of a run of word characters and ":", and starts with a letter."""
     for m in _HOUSE_NUMBER_RE.finditer(text):
-        end_word = m.start()
-        start = end_word
-        floor = max(0, end_word - _MAX_STREET_WORD - 1)
-        while start > floor and _is_word_char(text[start - 1]):
-            start -= 1
-        if start > 0 and _is_word_char(text[start - 1]):
-            continue  # a run longer than any street name
-        if end_word - start < 3 or end_word - start > _MAX_STREET_WORD:
-            continue
-        first = text[start]
-        if first == ":" or first == "_" or first.isdecimal():
-            continue
-        yield text[start:end_word], start, m.end()
-
-
-def _is_word_char(ch: str) -> bool:
-    """The regex engine's ``[\\w:]``."""
-    return ch.isalnum() or ch == "_" or ch == ":"
+        word_end = m.start()
+        # Ending where the number starts (``endpos``); the lookbehind sees the whole text.
+        word = _STREET_WORD_RE.search(text, max(0, word_end - 40), word_end)
+        if word is not None:
+            yield word.group(), word.start(), m.end()
 
 
 def find_addresses(text: str) -> list[Span]:

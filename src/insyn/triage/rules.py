@@ -771,6 +771,13 @@ def _numbered_matter(a: Analysis, out: RuleOutput, cls: str, auth: str) -> None:
         )
 
 
+_OPENING_RULES = [(cls, f"R:{cls}_opens_sentence") for cls in ("question_word", "question_modal")]
+_CUE_RULES = [
+    (cls, f"R:{cls}")
+    for cls in ("request", "felanmalan", "praise", "rhetorical", "resident_reply")
+]
+
+
 def _dialogue(a: Analysis, out: RuleOutput) -> None:
     f = out.features
     text = a.norm.text
@@ -789,13 +796,6 @@ def _dialogue(a: Analysis, out: RuleOutput) -> None:
     f.update([rule for cls, rule in _CUE_RULES if cls in by_class])
     if a.emojis and len(a.tokens) == 0:
         f.add("R:only_emoji")
-
-
-_OPENING_RULES = [(cls, f"R:{cls}_opens_sentence") for cls in ("question_word", "question_modal")]
-_CUE_RULES = [
-    (cls, f"R:{cls}")
-    for cls in ("request", "felanmalan", "praise", "rhetorical", "resident_reply")
-]
 
 
 def apply_rules(a: Analysis, lexicon: Lexicon | None = None) -> RuleOutput:
